@@ -1,0 +1,92 @@
+namespace Sequor.Layers;
+
+/// <summary>
+/// Keras <c>Embedding(input_dim, output_dim, mask_zero)</c>: a lookup table of token vectors.
+/// <code>
+/// out[b, t, :] = embeddings[ids[b, t], :]            mask[b, t] = ids[b, t] ≠ 0   (when maskZero)
+/// ∂embeddings[v, :] = Σ_{b,t : ids[b,t] = v} ∂out[b, t, :]
+/// </code>
+/// Shapes: ids [B, T] → [B, T, E]. Weight <c>embeddings</c> [V, E], U(−0.05, 0.05).
+/// With maskZero, id 0 is still looked up; it only flags the step as padding for the layers after it.
+/// </summary>
+public sealed class Embedding : Layer
+{
+    private Weight embeddings = null!;
+    private readonly Tensor output = new(0, 0, 0);
+    private readonly Tensor mask = new(0, 0);
+    private Tensor? ids;
+
+    public Embedding(int inputDim, int outputDim, bool maskZero = false, string? name = null) : base(name)
+    {
+        if (inputDim <= 0) throw new SequorException($"Embedding: inputDim must be positive, got {inputDim}");
+        if (outputDim <= 0) throw new SequorException($"Embedding: outputDim must be positive, got {outputDim}");
+        InputDim = inputDim;
+        OutputDim = outputDim;
+        MaskZero = maskZero;
+    }
+
+    public int InputDim { get; }
+    public int OutputDim { get; }
+    public bool MaskZero { get; }
+    public Initializer EmbeddingsInitializer { get; init; } = Initializer.RandomUniform;
+
+    public override string ClassName => "Embedding";
+
+    private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
+    {
+        if (inputShape.Length != 1) throw ShapeError(inputShape, "(None, timesteps) of token ids");
+        embeddings = AddWeight("embeddings", [InputDim, OutputDim], EmbeddingsInitializer, random);
+        return [inputShape[0], OutputDim];
+    }
+
+    internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
+    {
+        int batch = input.Dim(0), steps = input.Dim(1);
+        output.Reshape(batch, steps, OutputDim);
+        var table = embeddings.Value.Span;
+        var ids = input.Span;
+        var outSpan = output.Span;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = CheckedId(ids[i], i, steps);
+            table.Slice(id * OutputDim, OutputDim).CopyTo(outSpan.Slice(i * OutputDim, OutputDim));
+        }
+        this.ids = input;
+        return output;
+    }
+
+    internal override Tensor? Backward(Tensor outputGradient)
+    {
+        var gradient = embeddings.Gradient.Span;
+        gradient.Clear();
+        var ids = this.ids!.Span;
+        var dOut = outputGradient.Span;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            var row = gradient.Slice((int)ids[i] * OutputDim, OutputDim);
+            var d = dOut.Slice(i * OutputDim, OutputDim);
+            System.Numerics.Tensors.TensorPrimitives.Add(row, d, row);
+        }
+        return null;
+    }
+
+    internal override Tensor? OutputMask(Tensor input, Tensor? inputMask)
+    {
+        if (!MaskZero) return inputMask;
+        mask.Reshape(input.Dim(0), input.Dim(1));
+        var ids = input.Span;
+        var m = mask.Span;
+        for (int i = 0; i < ids.Length; i++) m[i] = ids[i] != 0 ? 1 : 0;
+        return mask;
+    }
+
+    private int CheckedId(Real value, int index, int steps)
+    {
+        int id = (int)value;
+        if (id != value || id < 0 || id >= InputDim)
+            throw new SequorException($"layer '{Name}' (Embedding): token id {value} at [{index / steps}, {index % steps}] is outside the vocabulary [0, {InputDim}) (input_dim {InputDim})");
+        return id;
+    }
+
+    internal override Layer CloneConfiguration() => new Embedding(InputDim, OutputDim, MaskZero, Name) { EmbeddingsInitializer = EmbeddingsInitializer };
+}

@@ -1,0 +1,307 @@
+using System.Numerics.Tensors;
+
+namespace Sequor.Layers;
+
+/// <summary>
+/// What SimpleRNN, LSTM and GRU share, as Keras's RNN base: the time loop, <c>return_sequences</c>,
+/// <c>go_backwards</c>, masking, and <c>dropout</c> / <c>recurrent_dropout</c>. A subclass supplies one
+/// time step of its cell, forward and backward, over the whole (shard of the) batch.
+/// <code>
+/// X̃ = X ⊙ m_x                      input dropout, one mask [B, F] for all steps (training only)
+/// P = X̃·W (+ b)                    the input projection: one GEMM over every timestep
+/// for each step t (t = T−1 … 0 with go_backwards):
+///   h̃ = h_prev ⊙ m_h               recurrent dropout, one mask [B, H] for all steps
+///   state_t = cell(P[:, t], h̃, state_prev)
+///   masked step (mask[b, t] = 0): state_t = state_prev, output_t = output_prev (or 0 under Bidirectional)
+/// ∂W = X̃ᵀ·∂P,   ∂X = (∂P·Wᵀ) ⊙ m_x       after the reverse loop, again one GEMM each
+/// </code>
+/// Shapes: [B, T, F] → [B, H], or [B, T, H] with returnSequences (in processing order, so reversed in time
+/// with goBackwards, as Keras). Legend: B batch, T timesteps, F input features, H units, G gate blocks.
+/// </summary>
+/// <remarks>
+/// Dropout masks follow Keras 3: one input mask and one recurrent mask per batch, reused at every step and
+/// shared by all gates; the recurrent mask applies to h only where it enters a matrix product.
+/// Buffers are batch-major and indexed by original time t, so step t of a buffer is a strided matrix.
+/// </remarks>
+public abstract class Recurrent : Layer
+{
+    private Weight kernel = null!;
+    private readonly Tensor[] states;         // each [B, T, H]: the state after the step at time t
+    private readonly Tensor[] stateGradients;  // each [B, H]: ∂loss/∂state after the current step
+    private readonly Tensor[] previousStateGradients;  // each [B, H]: a cell step's ∂ wrt its incoming states
+    private readonly Tensor zeroState = new(0);
+    private readonly Tensor droppedInput = new(0, 0, 0);
+    private readonly Tensor inputDropMask = new(0, 0);
+    private readonly Tensor recurrentDropMask = new(0, 0);
+    private readonly Tensor output = new(0, 0);
+    private readonly Tensor inputGradient = new(0, 0, 0);
+    private Tensor? cellInput;       // X or X̃, what the projection multiplied
+    private Tensor? mask;
+    private bool inputDropped, recurrentDropped;
+
+    private protected Recurrent(int units, Activation? activation, Activation? recurrentActivation, bool useBias,
+        Real dropout, Real recurrentDropout, bool returnSequences, bool goBackwards, string? name, int stateCount) : base(name)
+    {
+        if (units <= 0) throw new SequorException($"{GetType().Name}: units must be positive, got {units}");
+        if (!(dropout >= 0 && dropout <= 1)) throw new SequorException($"{GetType().Name}: dropout must be in [0, 1], got {dropout}");
+        if (!(recurrentDropout >= 0 && recurrentDropout <= 1)) throw new SequorException($"{GetType().Name}: recurrentDropout must be in [0, 1], got {recurrentDropout}");
+        Units = units;
+        Activation = activation ?? Activation.Tanh;
+        RecurrentActivation = recurrentActivation ?? Activation.Sigmoid;
+        if (!Activation.IsElementwise || !RecurrentActivation.IsElementwise)
+            throw new SequorException($"{GetType().Name}: softmax cannot be a recurrent cell's activation");
+        UseBias = useBias;
+        Dropout = dropout;
+        RecurrentDropout = recurrentDropout;
+        ReturnSequences = returnSequences;
+        GoBackwards = goBackwards;
+        states = new Tensor[stateCount];
+        stateGradients = new Tensor[stateCount];
+        previousStateGradients = new Tensor[stateCount];
+        for (int k = 0; k < stateCount; k++)
+        {
+            states[k] = new Tensor(0, 0, 0);
+            stateGradients[k] = new Tensor(0, 0);
+            previousStateGradients[k] = new Tensor(0, 0);
+        }
+    }
+
+    public int Units { get; }
+    public Activation Activation { get; }
+    public Activation RecurrentActivation { get; }
+    public bool UseBias { get; }
+    public Real Dropout { get; }
+    public Real RecurrentDropout { get; }
+    public bool ReturnSequences { get; }
+    public bool GoBackwards { get; }
+    public Initializer KernelInitializer { get; init; } = Initializer.GlorotUniform;
+    public Initializer RecurrentInitializer { get; init; } = Initializer.Orthogonal;
+    public Initializer BiasInitializer { get; init; } = Initializer.Zeros;
+
+    /// <summary>Masked steps output zeros instead of the previous output (Bidirectional with sequences).</summary>
+    internal bool ZeroOutputForMask { get; set; }
+
+    /// <summary>Gate blocks G: columns of the kernel are G·H.</summary>
+    private protected abstract int Gates { get; }
+
+    private protected int Timesteps { get; private set; }
+    private protected int Features { get; private set; }
+    private protected int Batch { get; private set; }
+    private protected Weight Kernel => kernel;
+
+    /// <summary>P = X̃·W (+ input bias), [B, T, G·H].</summary>
+    private protected Tensor Projection { get; } = new(0, 0, 0);
+
+    /// <summary>∂loss/∂P, [B, T, G·H]; rows of masked steps are zero.</summary>
+    private protected Tensor ProjectionGradient { get; } = new(0, 0, 0);
+
+    /// <summary>h̃ entering the step at time t (h_prev ⊙ m_h), [B, T, H].</summary>
+    private protected Tensor RecurrentInput { get; } = new(0, 0, 0);
+
+    /// <summary>Scratch for one step's recurrent product h̃·U, [B, G·H].</summary>
+    private protected Tensor StepBuffer { get; } = new(0, 0);
+
+    /// <summary>∂loss/∂h̃ of the current step, [B, H], written by the cell.</summary>
+    private protected Tensor RecurrentInputGradient { get; } = new(0, 0);
+
+    private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
+    {
+        if (inputShape.Length != 2) throw ShapeError(inputShape, "(None, timesteps, features)");
+        Timesteps = inputShape[0];
+        Features = inputShape[1];
+        kernel = AddWeight("kernel", [Features, Gates * Units], KernelInitializer, random);
+        BuildCell(random);
+        return ReturnSequences ? [Timesteps, Units] : [Units];
+    }
+
+    /// <summary>Adds <c>recurrent_kernel</c> and <c>bias</c> in Keras's order.</summary>
+    private protected abstract void BuildCell(RandomGenerator random);
+
+    /// <summary>Adds the input bias to every row of P (cells whose bias is all on the input side).</summary>
+    private protected abstract void AddInputBias(Span<Real> projectionRow);
+
+    /// <summary>
+    /// One step at time <paramref name="t"/> for all rows: reads P[:, t], h̃ = RecurrentInput[:, t] and the
+    /// states at <paramref name="previousTime"/> (−1: the zero initial state); writes the states at t.
+    /// </summary>
+    private protected abstract void StepForward(int t, int previousTime);
+
+    /// <summary>
+    /// The reverse of <see cref="StepForward"/> for rows active at t: from <see cref="StateGradient"/> (∂ wrt the
+    /// states at t) writes ∂P[:, t] (zero for inactive rows), <see cref="RecurrentInputGradient"/> (∂ wrt h̃) and
+    /// <see cref="PreviousStateGradient"/> (∂ wrt the incoming states other than through h̃).
+    /// </summary>
+    private protected abstract void StepBackward(int t, int previousTime);
+
+    /// <summary>Gradients of the recurrent kernel and biases, from the filled ∂P and h̃ buffers.</summary>
+    private protected abstract void RecurrentWeightGradients();
+
+    private protected Span<Real> State(int k, int b, int t) =>
+        t < 0 ? zeroState.Span : states[k].Span.Slice((b * Timesteps + t) * Units, Units);
+
+    private protected Span<Real> StateGradient(int k, int b) => stateGradients[k].Span.Slice(b * Units, Units);
+
+    private protected Span<Real> PreviousStateGradient(int k, int b) => previousStateGradients[k].Span.Slice(b * Units, Units);
+
+    private protected Span<Real> Row(Tensor buffer, int b, int t, int width) => buffer.Span.Slice((b * Timesteps + t) * width, width);
+
+    private protected bool IsActive(int b, int t) => mask is null || mask.Span[b * Timesteps + t] != 0;
+
+    /// <summary>C[b, :] (=|+=) A[b, t, :]·M for all rows b: one strided GEMM over a time slice.</summary>
+    /// <paramref name="columns"/> limits the product to the first columns of A (default: all of aWidth).
+    private protected void StepProduct(Tensor a, int t, int aWidth, ReadOnlySpan<Real> m, int ldm, int n, Span<Real> c, bool accumulate,
+        bool transposeM = false, int columns = -1) =>
+        Gemm.Multiply(false, transposeM, Batch, n, columns < 0 ? aWidth : columns, a.Span.Slice(t * aWidth), Timesteps * aWidth, m, ldm, c, n, accumulate);
+
+    private int TimeAt(int step) => GoBackwards ? Timesteps - 1 - step : step;
+
+    internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
+    {
+        Batch = input.Dim(0);
+        int width = Gates * Units;
+        mask = inputMask;
+        Resize();
+
+        cellInput = input;
+        inputDropped = training && Dropout > 0 && Dropout < 1;
+        if (inputDropped)
+        {
+            SampleDropoutMask(inputDropMask.Reshape(Batch, Features).Span, Dropout, Random);
+            droppedInput.Reshape(Batch, Timesteps, Features);
+            for (int b = 0; b < Batch; b++)
+                for (int t = 0; t < Timesteps; t++)
+                    TensorPrimitives.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
+            cellInput = droppedInput;
+        }
+        recurrentDropped = training && RecurrentDropout > 0 && RecurrentDropout < 1;
+        if (recurrentDropped) SampleDropoutMask(recurrentDropMask.Reshape(Batch, Units).Span, RecurrentDropout, Random);
+
+        var p = Projection.Span;
+        Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
+        for (int r = 0; r < Batch * Timesteps; r++) AddInputBias(p.Slice(r * width, width));
+
+        for (int s = 0; s < Timesteps; s++)
+        {
+            int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
+            for (int b = 0; b < Batch; b++)
+            {
+                var hIn = Row(RecurrentInput, b, t, Units);
+                if (recurrentDropped) TensorPrimitives.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), hIn);
+                else State(0, b, previous).CopyTo(hIn);
+            }
+            StepForward(t, previous);
+            if (mask is not null)
+                for (int b = 0; b < Batch; b++)
+                    if (!IsActive(b, t))
+                        for (int k = 0; k < states.Length; k++) State(k, b, previous).CopyTo(State(k, b, t));
+        }
+
+        WriteOutput();
+        return output;
+    }
+
+    private void Resize()
+    {
+        int width = Gates * Units;
+        Projection.Reshape(Batch, Timesteps, width);
+        ProjectionGradient.Reshape(Batch, Timesteps, width);
+        RecurrentInput.Reshape(Batch, Timesteps, Units);
+        RecurrentInputGradient.Reshape(Batch, Units);
+        StepBuffer.Reshape(Batch, width);
+        zeroState.Reshape(Units);
+        for (int k = 0; k < states.Length; k++)
+        {
+            states[k].Reshape(Batch, Timesteps, Units);
+            stateGradients[k].Reshape(Batch, Units);
+            previousStateGradients[k].Reshape(Batch, Units);
+        }
+        ResizeCell();
+    }
+
+    /// <summary>Sizes the cell's own per-batch buffers (B and T are set).</summary>
+    private protected abstract void ResizeCell();
+
+    private void WriteOutput()
+    {
+        if (!ReturnSequences)
+        {
+            output.Reshape(Batch, Units);
+            int last = TimeAt(Timesteps - 1);
+            for (int b = 0; b < Batch; b++)
+            {
+                var o = output.Span.Slice(b * Units, Units);
+                if (ZeroOutputForMask && !IsActive(b, last)) o.Clear();
+                else State(0, b, last).CopyTo(o);
+            }
+            return;
+        }
+        output.Reshape(Batch, Timesteps, Units);
+        for (int b = 0; b < Batch; b++)
+            for (int s = 0; s < Timesteps; s++)
+            {
+                int t = TimeAt(s);
+                var o = Row(output, b, s, Units);
+                if (ZeroOutputForMask && !IsActive(b, t)) o.Clear();
+                else State(0, b, t).CopyTo(o);
+            }
+    }
+
+    internal override Tensor? Backward(Tensor outputGradient)
+    {
+        int width = Gates * Units;
+        var dOut = outputGradient.Span;
+        foreach (var g in stateGradients) g.Span.Clear();
+
+        for (int s = Timesteps - 1; s >= 0; s--)
+        {
+            int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
+            bool outputHere = ReturnSequences || s == Timesteps - 1;
+            for (int b = 0; b < Batch; b++)
+            {
+                if (!outputHere || (ZeroOutputForMask && !IsActive(b, t))) continue;
+                var d = ReturnSequences ? dOut.Slice((b * Timesteps + s) * Units, Units) : dOut.Slice(b * Units, Units);
+                TensorPrimitives.Add(StateGradient(0, b), d, StateGradient(0, b));
+            }
+
+            StepBackward(t, previous);
+
+            for (int b = 0; b < Batch; b++)
+            {
+                if (!IsActive(b, t)) continue;  // a masked step passes its state gradients through unchanged
+                var dh = StateGradient(0, b);
+                var dhIn = RecurrentInputGradient.Span.Slice(b * Units, Units);
+                if (recurrentDropped) TensorPrimitives.Multiply(dhIn, recurrentDropMask.Span.Slice(b * Units, Units), dh);
+                else dhIn.CopyTo(dh);
+                TensorPrimitives.Add(dh, PreviousStateGradient(0, b), dh);
+                for (int k = 1; k < states.Length; k++) PreviousStateGradient(k, b).CopyTo(StateGradient(k, b));
+            }
+        }
+
+        var dp = ProjectionGradient.Span;
+        Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
+        RecurrentWeightGradients();
+
+        inputGradient.Reshape(Batch, Timesteps, Features);
+        Gemm.Multiply(false, true, Batch * Timesteps, Features, width, dp, width, kernel.Value.Span, width, inputGradient.Span, Features, false);
+        if (inputDropped)
+            for (int b = 0; b < Batch; b++)
+                for (int t = 0; t < Timesteps; t++)
+                {
+                    var row = Row(inputGradient, b, t, Features);
+                    TensorPrimitives.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
+                }
+        return inputGradient;
+    }
+
+    internal override Tensor? OutputMask(Tensor input, Tensor? inputMask) => ReturnSequences ? inputMask : null;
+
+    /// <summary>The same configuration with <paramref name="goBackwards"/> (Bidirectional's backward copy).</summary>
+    internal abstract Recurrent CloneWith(bool goBackwards);
+
+    /// <summary>Column sums of a [rows, n] matrix (with leading dimension ld) into <paramref name="sums"/>.</summary>
+    private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
+    {
+        sums.Clear();
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * ld, n), sums);
+    }
+}
