@@ -57,6 +57,7 @@ public sealed class Bidirectional : Layer
 
     private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
     {
+        if (string.IsNullOrEmpty(Layer.Name)) Layer.Name = Layer.DefaultName;
         ForwardLayer.Name = "forward_" + Layer.Name;
         BackwardLayer.Name = "backward_" + Layer.Name;
         var shape = ForwardLayer.Build(inputShape, random);

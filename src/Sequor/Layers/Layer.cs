@@ -26,6 +26,15 @@ public abstract class Layer
 
     public bool IsBuilt => outputShape is not null;
 
+    /// <summary>Keras's default layer name: the class name in snake case (SimpleRNN → simple_rnn).</summary>
+    internal string DefaultName => ClassName switch
+    {
+        "SimpleRNN" => "simple_rnn",
+        "LSTM" => "lstm",
+        "GRU" => "gru",
+        var other => other.ToLowerInvariant(),
+    };
+
     /// <summary>The input shape without the batch axis (set by building).</summary>
     public IReadOnlyList<int> InputShape => inputShape ?? throw NotBuilt();
 

@@ -1,0 +1,287 @@
+using Sequor.Layers;
+
+namespace Sequor;
+
+/// <summary>
+/// Keras's <c>Sequential</c>: a stack of layers, each taking the previous one's output.
+/// <code>
+/// var model = new Sequential(
+///     new Embedding(500, 16),
+///     new LSTM(8),
+///     new Dense(1, Activation.Sigmoid));
+/// model.Build(inputShape: [100]);
+/// model.Summary();
+/// </code>
+/// </summary>
+/// <remarks>
+/// Batches run in fixed shards of <see cref="ShardSize"/> rows, each on its own replica of the layers (same
+/// weight values, own buffers and gradients); gradients are summed in shard order. The shard size does not
+/// depend on the thread count, so results are bit-identical on 1 or many threads.
+/// </remarks>
+public sealed partial class Sequential : IDisposable
+{
+    /// <summary>Rows per shard of a batch: the unit of parallel work and of gradient summation.</summary>
+    public const int ShardSize = 32;
+
+    private readonly List<Layer> layers = [];
+    private readonly List<Layer[]> replicas = [];
+    private readonly List<Tensor> shardInputs = [];
+    private readonly List<Tensor> shardOutputGradients = [];
+    private readonly Tensor output = new(0, 0);
+    private readonly Action<int> forwardShard, backwardShard;
+    private ShardRunner? runner;
+    private int threads = Environment.ProcessorCount;
+    private int[]? inputShape;
+    private int[]? outputShape;
+    private Tensor? batchInput, batchOutputGradient;
+    private bool batchTraining;
+    private long step;
+
+    public Sequential(params Layer[] layers) : this(layers, seed: null) { }
+
+    /// <param name="layers">The layers, first to last.</param>
+    /// <param name="seed">Fixes initial weights, dropout masks and shuffling; null draws one at random.</param>
+    /// <param name="name">The model's name, Keras's default <c>sequential</c>.</param>
+    public Sequential(IEnumerable<Layer> layers, int? seed, string name = "sequential")
+    {
+        Name = name;
+        Seed = seed ?? System.Random.Shared.Next();
+        forwardShard = ForwardShard;
+        backwardShard = BackwardShard;
+        foreach (var layer in layers) Add(layer);
+    }
+
+    public string Name { get; set; }
+
+    /// <summary>The seed of initial weights, dropout masks and shuffling.</summary>
+    public int Seed { get; private set; }
+
+    public IReadOnlyList<Layer> Layers => layers;
+
+    /// <summary>Worker threads for a batch's shards (default: the processor count). Results do not depend on it.</summary>
+    public int Threads
+    {
+        get => threads;
+        set
+        {
+            if (value < 1) throw new SequorException($"Sequential.Threads must be at least 1, got {value}");
+            if (value == threads) return;
+            threads = value;
+            runner?.Dispose();
+            runner = null;
+        }
+    }
+
+    public bool IsBuilt => outputShape is not null;
+
+    /// <summary>Input shape without the batch axis: <c>[100]</c> for token ids, <c>[100, 300]</c> for one-hot.</summary>
+    public IReadOnlyList<int> InputShape => inputShape ?? throw NotBuilt();
+
+    public IReadOnlyList<int> OutputShape => outputShape ?? throw NotBuilt();
+
+    /// <summary>Appends a layer (before the model is built), naming it as Keras does when it has no name.</summary>
+    public Sequential Add(Layer layer)
+    {
+        if (IsBuilt) throw new SequorException($"model '{Name}' is already built: add layers before Build");
+        if (string.IsNullOrEmpty(layer.Name)) layer.Name = UniqueName(layer.DefaultName);
+        else if (layers.Any(l => l.Name == layer.Name))
+            throw new SequorException($"model '{Name}' already has a layer named '{layer.Name}'; layer names must be unique");
+        layers.Add(layer);
+        return this;
+    }
+
+    /// <summary>
+    /// Fixes the seed (before <see cref="Build(int[])"/>): initial weights, dropout masks and shuffling follow it.
+    /// </summary>
+    public Sequential WithSeed(int seed)
+    {
+        if (IsBuilt) throw new SequorException($"model '{Name}' is already built: set the seed before Build");
+        Seed = seed;
+        return this;
+    }
+
+    /// <summary>Creates every layer's weights for inputs of <paramref name="inputShape"/> (no batch axis).</summary>
+    public void Build(int[] inputShape)
+    {
+        if (layers.Count == 0) throw new SequorException($"model '{Name}' has no layers");
+        if (IsBuilt)
+        {
+            if (!inputShape.AsSpan().SequenceEqual(this.inputShape)) 
+                throw new SequorException($"model '{Name}' was built for input {Layer.FormatShape(this.inputShape!)}, not {Layer.FormatShape(inputShape)}");
+            return;
+        }
+        if (inputShape.Length == 0 || inputShape.Any(d => d <= 0))
+            throw new SequorException($"model '{Name}': input shape {Layer.FormatShape(inputShape)} must have positive dimensions");
+        var shape = inputShape.ToArray();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var random = new RandomGenerator(RandomGenerator.Derive((ulong)Seed, 1, (ulong)i));
+            shape = layers[i].Build(shape, random);
+        }
+        this.inputShape = inputShape.ToArray();
+        outputShape = shape;
+    }
+
+    /// <summary>Total number of weights, as Keras's <c>count_params()</c>.</summary>
+    public int CountParams() => layers.Sum(l => l.CountParams());
+
+    /// <summary>Every weight of every layer in Keras's order (the order of <c>get_weights()</c>).</summary>
+    public IReadOnlyList<Weight> Weights => layers.SelectMany(l => l.Weights).ToArray();
+
+    /// <summary>Runs the model on <paramref name="x"/> in inference mode (no dropout), batch by batch.</summary>
+    public Tensor Predict(Tensor x, int batchSize = 32)
+    {
+        CheckInput(x, "Predict");
+        if (batchSize < 1) throw new SequorException($"Predict: batchSize must be at least 1, got {batchSize}");
+        int n = x.Dim(0);
+        var shape = new int[outputShape!.Length + 1];
+        shape[0] = n;
+        outputShape.CopyTo(shape, 1);
+        var result = new Tensor(shape);
+        int rowIn = x.Length / Math.Max(1, n), rowOut = result.Length / Math.Max(1, n);
+        var batch = new Tensor(0);
+        Span<int> batchShape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(batchShape);
+        for (int start = 0; start < n; start += batchSize)
+        {
+            int rows = Math.Min(batchSize, n - start);
+            batchShape[0] = rows;
+            batch.Reshape(batchShape);
+            x.Span.Slice(start * rowIn, rows * rowIn).CopyTo(batch.Span);
+            var y = Forward(batch, training: false);
+            y.Span.CopyTo(result.Span.Slice(start * rowOut, rows * rowOut));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Forward pass of one batch over its shards. In training the dropout masks are drawn from
+    /// (seed, step, shard, layer), so they do not depend on which thread runs a shard.
+    /// </summary>
+    internal Tensor Forward(Tensor x, bool training)
+    {
+        int batch = x.Dim(0);
+        int shards = (batch + ShardSize - 1) / ShardSize;
+        EnsureReplicas(shards);
+        if (training) step++;
+        batchInput = x;
+        batchTraining = training;
+        Runner.Run(shards, forwardShard);
+
+        var first = replicaOutputs[0]!;
+        Span<int> shape = stackalloc int[first.Rank];
+        first.Shape.CopyTo(shape);
+        shape[0] = batch;
+        output.Reshape(shape);
+        int row = output.Length / batch;
+        for (int s = 0; s < shards; s++)
+        {
+            var o = replicaOutputs[s]!;
+            o.Span.CopyTo(output.Span.Slice(s * ShardSize * row, o.Length));
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// Backward pass of the last <see cref="Forward"/> given ∂loss/∂output of the whole batch; leaves the
+    /// summed gradients in the model's own layers' weights.
+    /// </summary>
+    internal void Backward(Tensor outputGradient)
+    {
+        int batch = outputGradient.Dim(0);
+        int shards = (batch + ShardSize - 1) / ShardSize;
+        batchOutputGradient = outputGradient;
+        Runner.Run(shards, backwardShard);
+
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var master = layers[l].Weights;
+            for (int w = 0; w < master.Count; w++)
+            {
+                var sum = master[w].Gradient.Span;
+                replicas[0][l].Weights[w].Gradient.Span.CopyTo(sum);
+                for (int s = 1; s < shards; s++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, replicas[s][l].Weights[w].Gradient.Span, sum);
+            }
+        }
+    }
+
+    private Tensor?[] replicaOutputs = [];
+
+    private void ForwardShard(int s)
+    {
+        var x = batchInput!;
+        int batch = x.Dim(0), rows = Math.Min(ShardSize, batch - s * ShardSize), row = x.Length / batch;
+        var input = shardInputs[s];
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
+        shape[0] = rows;
+        input.Reshape(shape);
+        x.Span.Slice(s * ShardSize * row, rows * row).CopyTo(input.Span);
+
+        var stack = replicas[s];
+        Tensor current = input;
+        Tensor? mask = null;
+        for (int l = 0; l < stack.Length; l++)
+        {
+            if (batchTraining) stack[l].Random.Reseed(RandomGenerator.Derive((ulong)Seed, (ulong)step, (ulong)s, (ulong)l));
+            var next = stack[l].Forward(current, mask, batchTraining);
+            mask = stack[l].OutputMask(current, mask);
+            current = next;
+        }
+        replicaOutputs[s] = current;
+    }
+
+    private void BackwardShard(int s)
+    {
+        var d = batchOutputGradient!;
+        int batch = d.Dim(0), rows = Math.Min(ShardSize, batch - s * ShardSize), row = d.Length / batch;
+        var gradient = shardOutputGradients[s];
+        Span<int> shape = stackalloc int[d.Rank];
+        d.Shape.CopyTo(shape);
+        shape[0] = rows;
+        gradient.Reshape(shape);
+        d.Span.Slice(s * ShardSize * row, rows * row).CopyTo(gradient.Span);
+
+        var stack = replicas[s];
+        Tensor? current = gradient;
+        for (int l = stack.Length - 1; l >= 0 && current is not null; l--) current = stack[l].Backward(current);
+    }
+
+    private ShardRunner Runner => runner ??= new ShardRunner(threads);
+
+    private void EnsureReplicas(int shards)
+    {
+        if (!IsBuilt) throw NotBuilt();
+        while (replicas.Count < shards)
+        {
+            replicas.Add(layers.Select(l => l.Replicate()).ToArray());
+            shardInputs.Add(new Tensor(0));
+            shardOutputGradients.Add(new Tensor(0));
+        }
+        if (replicaOutputs.Length < shards) Array.Resize(ref replicaOutputs, shards);
+    }
+
+    internal void CheckInput(Tensor x, string operation)
+    {
+        if (!IsBuilt) throw NotBuilt();
+        if (x.Rank != inputShape!.Length + 1 || !x.Shape[1..].SequenceEqual(inputShape))
+            throw new SequorException($"{operation}: model '{Name}' expects input of shape {Layer.FormatShape(inputShape)}, got {Tensor.Format(x.Shape)}");
+        if (x.Dim(0) == 0) throw new SequorException($"{operation}: the input has no samples");
+    }
+
+    private string UniqueName(string baseName)
+    {
+        if (layers.All(l => l.Name != baseName)) return baseName;
+        for (int i = 1; ; i++)
+            if (layers.All(l => l.Name != $"{baseName}_{i}")) return $"{baseName}_{i}";
+    }
+
+    private SequorException NotBuilt() => new($"model '{Name}' is not built: call Build(inputShape) first");
+
+    public void Dispose()
+    {
+        runner?.Dispose();
+        runner = null;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using Sequor.Layers;
+
+namespace Sequor;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Prints Keras 3's summary table: <c>Layer (type)</c>, <c>Output Shape</c>, <c>Param #</c>, then the
+    /// total, trainable and non-trainable parameter counts with their size (float32, 1024-based units).
+    /// The table is 76 characters wide, as Keras prints it when the output is not a terminal.
+    /// </summary>
+    public void Summary(TextWriter? writer = null) => (writer ?? Console.Out).Write(SummaryText());
+
+    /// <summary>The text <see cref="Summary"/> prints.</summary>
+    public string SummaryText()
+    {
+        const int width = 76;
+        // Keras places column boundaries at 45 % and 80 % of the width; each cell has one space of padding.
+        int[] cells = [(int)(width * 0.45) - 3, (int)(width * 0.80) - (int)(width * 0.45) - 3, width - (int)(width * 0.80) - 3];
+        var sb = new StringBuilder();
+        sb.Append("Model: \"").Append(Name).Append("\"\n");
+        sb.Append(Border('┏', '━', '┳', '┓', cells));
+        sb.Append(Row('┃', cells, "Layer (type)", "Output Shape", "Param #"));
+        sb.Append(Border('┡', '━', '╇', '┩', cells));
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            string shape = layer.IsBuilt ? Layer.FormatShape(layer.OutputShape) : "?";
+            string count = layer.IsBuilt ? Thousands(layer.CountParams()) : "0 (unbuilt)";
+            sb.Append(Row('│', cells, $"{layer.Name} ({layer.ClassName})", shape, count));
+            sb.Append(i < layers.Count - 1 ? Border('├', '─', '┼', '┤', cells) : Border('└', '─', '┴', '┘', cells));
+        }
+        long trainable = layers.SelectMany(l => l.Weights).Where(w => w.Trainable).Sum(w => (long)w.Value.Length);
+        long total = layers.Sum(l => (long)l.CountParams());
+        sb.Append($" Total params: {Thousands(total)} ({Bytes(total * 4)})\n");
+        sb.Append($" Trainable params: {Thousands(trainable)} ({Bytes(trainable * 4)})\n");
+        sb.Append($" Non-trainable params: {Thousands(total - trainable)} ({Bytes((total - trainable) * 4)})\n");
+        return sb.ToString();
+    }
+
+    private static string Border(char left, char fill, char middle, char right, int[] cells)
+    {
+        var sb = new StringBuilder().Append(left);
+        for (int c = 0; c < cells.Length; c++)
+        {
+            sb.Append(fill, cells[c] + 2);
+            sb.Append(c < cells.Length - 1 ? middle : right);
+        }
+        return sb.Append('\n').ToString();
+    }
+
+    // A row; text longer than its cell wraps onto further lines, as rich does. The last column is right-aligned.
+    private static string Row(char bar, int[] cells, params string[] texts)
+    {
+        int lines = 1;
+        for (int c = 0; c < cells.Length; c++) lines = Math.Max(lines, (texts[c].Length + cells[c] - 1) / cells[c]);
+        var sb = new StringBuilder();
+        for (int line = 0; line < lines; line++)
+        {
+            sb.Append(bar);
+            for (int c = 0; c < cells.Length; c++)
+            {
+                int start = line * cells[c];
+                string part = start < texts[c].Length ? texts[c].Substring(start, Math.Min(cells[c], texts[c].Length - start)) : "";
+                sb.Append(' ').Append(c == cells.Length - 1 ? part.PadLeft(cells[c]) : part.PadRight(cells[c])).Append(' ').Append(bar);
+            }
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static string Thousands(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KB", "MB", "GB"];
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.Length - 1) { value /= 1024; unit++; }
+        return value.ToString("F2", CultureInfo.InvariantCulture) + " " + units[unit];
+    }
+}

@@ -1,0 +1,94 @@
+extern alias Float64;
+using Float64::Sequor.Layers;
+
+namespace Sequor.Tests.Layers;
+
+/// <summary>Every layer and every option, proven against central differences in double precision.</summary>
+public class LayerGradientTests
+{
+    private const int Batch = 3, Steps = 5, Features = 4;
+
+    public static TheoryData<string> DenseActivations => new() { "linear", "relu", "sigmoid", "tanh", "softmax", "hard_sigmoid", "hard_sigmoid_keras2" };
+
+    private static Activation ActivationNamed(string name) =>
+        name == "hard_sigmoid_keras2" ? Activation.HardSigmoidKeras2 : Activation.FromName(name);
+
+    [Theory, MemberData(nameof(DenseActivations))]
+    public void DenseGradientsMatchCentralDifferences(string activation) =>
+        GradientCheck.Check(new Dense(3, ActivationNamed(activation)), [Batch, Features]);
+
+    [Fact]
+    public void DenseOnSequencesAndWithoutBiasMatchesCentralDifferences()
+    {
+        GradientCheck.Check(new Dense(3, Activation.Tanh), [Batch, Steps, Features]);
+        GradientCheck.Check(new Dense(2, Activation.Sigmoid, useBias: false), [Batch, Features]);
+    }
+
+    [Fact]
+    public void EmbeddingGradientSumsRepeatedIds() =>
+        GradientCheck.Check(new Embedding(6, 3), [Batch, 8], vocabulary: 6);
+
+    [Theory, InlineData(true), InlineData(false)]
+    public void DropoutGradientMatchesCentralDifferences(bool training) =>
+        GradientCheck.Check(new Dropout(0.4), [Batch, Steps, Features], training: training);
+
+    public static TheoryData<string, string> RecurrentCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var cell in new[] { "simple_rnn", "lstm", "gru", "gru_reset_before" })
+            foreach (var option in new[] { "default", "return_sequences", "go_backwards", "go_backwards_sequences", "dropout", "recurrent_dropout", "mask", "mask_sequences", "activations", "no_bias" })
+                data.Add(cell, option);
+        return data;
+    }
+
+    internal static Recurrent MakeRecurrent(string cell, string option)
+    {
+        bool sequences = option is "return_sequences" or "go_backwards_sequences" or "mask_sequences";
+        bool backwards = option.StartsWith("go_backwards");
+        double dropout = option == "dropout" ? 0.3 : 0, recurrentDropout = option == "recurrent_dropout" ? 0.4 : 0;
+        bool bias = option != "no_bias";
+        var activation = option == "activations" ? Activation.Relu : null;
+        var recurrentActivation = option == "activations" ? Activation.HardSigmoid : null;
+        return cell switch
+        {
+            "simple_rnn" => new SimpleRNN(3, activation, bias, dropout, recurrentDropout, sequences, backwards),
+            "lstm" => new LSTM(3, activation, recurrentActivation, bias, dropout, recurrentDropout, sequences, backwards),
+            "gru" => new GRU(3, activation, recurrentActivation, bias, dropout, recurrentDropout, sequences, backwards, resetAfter: true),
+            _ => new GRU(3, activation, recurrentActivation, bias, dropout, recurrentDropout, sequences, backwards, resetAfter: false),
+        };
+    }
+
+    [Theory, MemberData(nameof(RecurrentCases))]
+    public void RecurrentGradientsMatchCentralDifferences(string cell, string option)
+    {
+        var layer = MakeRecurrent(cell, option);
+        var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
+        bool training = option.Contains("dropout");
+        GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: training);
+    }
+
+    public static TheoryData<string, string, bool> BidirectionalCases()
+    {
+        var data = new TheoryData<string, string, bool>();
+        foreach (var cell in new[] { "simple_rnn", "lstm", "gru" })
+            foreach (var mode in new[] { "concat", "sum", "mul", "ave" })
+                foreach (var sequences in new[] { false, true })
+                    data.Add(cell, mode, sequences);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(BidirectionalCases))]
+    public void BidirectionalGradientsMatchCentralDifferences(string cell, string mode, bool sequences)
+    {
+        var inner = MakeRecurrent(cell, sequences ? "return_sequences" : "default");
+        var layer = new Bidirectional(inner, Enum.Parse<MergeMode>(mode, ignoreCase: true));
+        GradientCheck.Check(layer, [Batch, Steps, Features]);
+    }
+
+    [Theory, InlineData(false), InlineData(true)]
+    public void BidirectionalWithMaskMatchesCentralDifferences(bool sequences)
+    {
+        var layer = new Bidirectional(MakeRecurrent("lstm", sequences ? "return_sequences" : "default"));
+        GradientCheck.Check(layer, [Batch, Steps, Features], mask: GradientCheck.Mask(Batch, Steps));
+    }
+}
