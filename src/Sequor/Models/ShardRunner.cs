@@ -81,6 +81,6 @@ internal sealed class ShardRunner : IDisposable
     public void Dispose()
     {
         disposed = true;
-        start.Release(workers.Length);
+        if (workers.Length > 0) start.Release(workers.Length);
     }
 }

@@ -16,9 +16,9 @@ public sealed partial class Sequential
     /// <summary>The text <see cref="Summary"/> prints.</summary>
     public string SummaryText()
     {
-        const int width = 76;
-        // Keras places column boundaries at 45 % and 80 % of the width; each cell has one space of padding.
-        int[] cells = [(int)(width * 0.45) - 3, (int)(width * 0.80) - (int)(width * 0.45) - 3, width - (int)(width * 0.80) - 3];
+        // Keras 3 (rich) at 76 columns, the width it uses when the output is not a terminal: cells of
+        // 31, 22 and 13 characters between bars, each with one space of padding.
+        int[] cells = [31, 22, 13];
         var sb = new StringBuilder();
         sb.Append("Model: \"").Append(Name).Append("\"\n");
         sb.Append(Border('┏', '━', '┳', '┓', cells));

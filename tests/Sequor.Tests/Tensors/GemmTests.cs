@@ -1,0 +1,60 @@
+namespace Sequor.Tests.Tensors;
+
+public class GemmTests
+{
+    public static TheoryData<bool, bool, int, int, int> Shapes()
+    {
+        var data = new TheoryData<bool, bool, int, int, int>();
+        // the skinny shapes of small RNNs, odd sizes that exercise every tail, and a larger one
+        int[][] sizes = [[64, 32, 8], [6400, 32, 16], [64, 8, 32], [16, 32, 6400], [7, 13, 5], [1, 1, 1], [33, 41, 17], [128, 512, 128]];
+        foreach (var s in sizes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    data.Add(ta, tb, s[0], s[1], s[2]);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void FastGemmAgreesWithTheReferenceLoop(bool transposeA, bool transposeB, int m, int n, int k)
+    {
+        var random = new Random(m * 31 + n * 7 + k);
+        var a = Random(random, m * k);
+        var b = Random(random, k * n);
+        int lda = transposeA ? m : k, ldb = transposeB ? k : n;
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var fast = Random(new Random(3), m * n);
+            var reference = (float[])fast.Clone();
+            Gemm.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, fast, n, accumulate);
+            GemmReference.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, reference, n, accumulate);
+            for (int i = 0; i < fast.Length; i++)
+                Assert.True(Math.Abs(fast[i] - reference[i]) <= 1e-5f * Math.Max(1, Math.Sqrt(k)) * Math.Max(1, Math.Abs(reference[i])),
+                    $"C[{i / n}, {i % n}]: fast {fast[i]}, reference {reference[i]}");
+        }
+    }
+
+    [Fact]
+    public void StridedOperandsReadOnlyTheirRows()
+    {
+        // A time slice of a [B, T, F] buffer: rows b·T + t with leading dimension T·F.
+        int batch = 3, steps = 4, features = 5, units = 6, t = 2;
+        var random = new Random(1);
+        var x = Random(random, batch * steps * features);
+        var w = Random(random, features * units);
+        var c = new float[batch * units];
+        Gemm.Multiply(false, false, batch, units, features, x.AsSpan(t * features), steps * features, w, units, c, units, false);
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < units; j++)
+            {
+                float expected = 0;
+                for (int p = 0; p < features; p++) expected += x[(b * steps + t) * features + p] * w[p * units + j];
+                Assert.Equal(expected, c[b * units + j], 5);
+            }
+    }
+
+    [Fact]
+    public void OperandsTooShortForTheirShapeAreRejected() =>
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 4, 4, 4, new float[15], 4, new float[16], 4, new float[16], 4, false));
+
+    private static float[] Random(Random random, int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+}
