@@ -14,6 +14,7 @@ public sealed class Dense : Layer
     private Weight? bias;
     private int inputWidth;
     private readonly Tensor output = new(0, 0);
+    private readonly Tensor logits = new(0, 0);
     private readonly Tensor preActivationGradient = new(0, 0);
     private readonly Tensor inputGradient = new(0, 0);
     private Tensor? input;
@@ -31,6 +32,15 @@ public sealed class Dense : Layer
     public bool UseBias { get; }
     public Initializer KernelInitializer { get; init; } = Initializer.GlorotUniform;
     public Initializer BiasInitializer { get; init; } = Initializer.Zeros;
+
+    /// <summary>
+    /// Set when the loss works on this layer's pre-activation (sigmoid + binary cross-entropy, softmax +
+    /// categorical): <see cref="Logits"/> keeps z, and Backward receives ∂loss/∂z instead of ∂loss/∂y.
+    /// </summary>
+    internal bool FuseLossGradient { get; set; }
+
+    /// <summary>z = x·W + b of the last Forward, kept when <see cref="FuseLossGradient"/> is set.</summary>
+    internal Tensor Logits => logits;
 
     public override string ClassName => "Dense";
 
@@ -57,6 +67,11 @@ public sealed class Dense : Layer
         if (bias is not null)
             for (int r = 0; r < rows; r++)
                 System.Numerics.Tensors.TensorPrimitives.Add(y.Slice(r * Units, Units), bias.Value.Span, y.Slice(r * Units, Units));
+        if (FuseLossGradient)
+        {
+            logits.Reshape(shape);
+            y.CopyTo(logits.Span);
+        }
         Activation.Forward(y, y, Units);
         this.input = input;
         return output;
@@ -67,7 +82,8 @@ public sealed class Dense : Layer
         var x = input!;
         int rows = x.Length / inputWidth;
         var dz = preActivationGradient.Reshape(rows, Units).Span;
-        Activation.Backward(output.Span, outputGradient.Span, dz, Units);
+        if (FuseLossGradient) outputGradient.Span.CopyTo(dz);
+        else Activation.Backward(output.Span, outputGradient.Span, dz, Units);
         Gemm.Multiply(true, false, inputWidth, Units, rows, x.Span, inputWidth, dz, Units, kernel.Gradient.Span, Units, false);
         if (bias is not null)
         {
@@ -82,5 +98,8 @@ public sealed class Dense : Layer
     }
 
     internal override Layer CloneConfiguration() =>
-        new Dense(Units, Activation, UseBias, Name) { KernelInitializer = KernelInitializer, BiasInitializer = BiasInitializer };
+        new Dense(Units, Activation, UseBias, Name)
+        {
+            KernelInitializer = KernelInitializer, BiasInitializer = BiasInitializer, FuseLossGradient = FuseLossGradient,
+        };
 }

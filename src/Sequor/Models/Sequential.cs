@@ -179,6 +179,15 @@ public sealed partial class Sequential : IDisposable
             var o = replicaOutputs[s]!;
             o.Span.CopyTo(output.Span.Slice(s * ShardSize * row, o.Length));
         }
+        if (LossFused)
+        {
+            logits.Reshape(shape);
+            for (int s = 0; s < shards; s++)
+            {
+                var z = ((Dense)replicas[s][^1]).Logits;
+                z.Span.CopyTo(logits.Span.Slice(s * ShardSize * row, z.Length));
+            }
+        }
         return output;
     }
 

@@ -1,0 +1,230 @@
+using Sequor.Layers;
+using Sequor.Training;
+
+namespace Sequor;
+
+public sealed partial class Sequential
+{
+    private Loss? loss;
+    private Metric[] metrics = [];
+    private readonly Tensor logits = new(0, 0);
+    private readonly Tensor outputGradient = new(0, 0);
+
+    /// <summary>The optimizer given to <see cref="Compile(Optimizer, Loss, Metric[])"/>.</summary>
+    public Optimizer? Optimizer { get; private set; }
+
+    public Loss? Loss => loss;
+
+    public IReadOnlyList<Metric> Metrics => metrics;
+
+    /// <summary>Set by a callback to stop <see cref="Fit"/> after the current epoch (Keras's <c>stop_training</c>).</summary>
+    public bool StopTraining { get; set; }
+
+    /// <summary>Chooses how the model learns, as Keras's <c>compile</c>.</summary>
+    public void Compile(Optimizer optimizer, Loss loss, params Metric[] metrics)
+    {
+        Optimizer = optimizer;
+        this.loss = loss;
+        this.metrics = metrics.ToArray();
+        UpdateLossFusion();
+    }
+
+    /// <summary><c>Compile("rmsprop", "binary_crossentropy", "accuracy")</c>, by Keras's names.</summary>
+    public void Compile(string optimizer = "rmsprop", string loss = "binary_crossentropy", params string[] metrics) =>
+        Compile(Training.Optimizer.FromName(optimizer), Training.Loss.FromName(loss), metrics.Select(Metric.FromName).ToArray());
+
+    /// <summary>Copies of all weight values in Keras's order, as <c>get_weights()</c>.</summary>
+    public Tensor[] GetWeights() => layers.SelectMany(l => l.GetWeights()).ToArray();
+
+    /// <summary>Sets all weight values in Keras's order, as <c>set_weights()</c>.</summary>
+    public void SetWeights(IReadOnlyList<Tensor> values)
+    {
+        int expected = layers.Sum(l => l.Weights.Count);
+        if (values.Count != expected) throw new SequorException($"model '{Name}' has {expected} weights, {values.Count} values were given");
+        int next = 0;
+        foreach (var layer in layers)
+        {
+            layer.SetWeights(values.Skip(next).Take(layer.Weights.Count).ToArray());
+            next += layer.Weights.Count;
+        }
+    }
+
+    /// <summary>
+    /// Trains the model, as Keras's <c>fit</c>: consecutive batches of a fresh permutation every epoch
+    /// (from the model's seed), validation on <paramref name="validationData"/> or on the last
+    /// <paramref name="validationSplit"/> of the data (taken before shuffling), callbacks after each epoch.
+    /// </summary>
+    /// <param name="x">Inputs, batch first (<c>[n, 100]</c> token ids or <c>[n, 100, 300]</c> one-hot).</param>
+    /// <param name="y">Targets: <c>[n]</c> or <c>[n, 1]</c> labels, class ids, or one-hot rows.</param>
+    /// <param name="verbose">0 silent, 1 live bar and a line per epoch, 2 a line per epoch.</param>
+    /// <param name="cancellationToken">Stops after the current batch (Ctrl-C in the CLI); callbacks still end.</param>
+    public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, int verbose = 1,
+        (Tensor X, Tensor Y)? validationData = null, double validationSplit = 0, bool shuffle = true, int initialEpoch = 0,
+        IEnumerable<ICallback>? callbacks = null, TextWriter? output = null, CancellationToken cancellationToken = default)
+    {
+        if (Optimizer is null || loss is null) throw new SequorException($"Fit: model '{Name}' is not compiled; call Compile(optimizer, loss, metrics) first");
+        if (batchSize < 1) throw new SequorException($"Fit: batchSize must be at least 1, got {batchSize}");
+        if (epochs < 0 || initialEpoch < 0) throw new SequorException($"Fit: epochs ({epochs}) and initialEpoch ({initialEpoch}) must be non-negative");
+        if (!IsBuilt) Build(x.Shape[1..].ToArray());
+        CheckInput(x, "Fit");
+        CheckSamples(x, y, "Fit");
+
+        var (trainX, trainY, valX, valY) = (x, y, validationData?.X, validationData?.Y);
+        if (validationData is null && validationSplit > 0)
+        {
+            if (validationSplit >= 1) throw new SequorException($"Fit: validationSplit must be in [0, 1), got {validationSplit}");
+            int split = (int)Math.Floor(x.Dim(0) * (1.0 - validationSplit));
+            if (split == 0 || split == x.Dim(0)) throw new SequorException($"Fit: validationSplit {validationSplit} of {x.Dim(0)} samples leaves an empty part");
+            (trainX, valX) = (Rows(x, 0, split), Rows(x, split, x.Dim(0)));
+            (trainY, valY) = (Rows(y, 0, split), Rows(y, split, y.Dim(0)));
+        }
+        int width = outputShape![^1];
+        int rowsPerSample = OutputRowsPerSample;
+        loss.CheckTargets(trainY, trainX.Dim(0) * rowsPerSample, width, "Fit");
+        if (valX is not null)
+        {
+            CheckInput(valX, "Fit (validation data)");
+            CheckSamples(valX, valY!, "Fit (validation data)");
+            loss.CheckTargets(valY!, valX.Dim(0) * rowsPerSample, width, "Fit (validation data)");
+        }
+
+        int n = trainX.Dim(0), steps = (n + batchSize - 1) / batchSize;
+        var all = new List<ICallback>(callbacks ?? []);
+        if (verbose > 0)
+            all.Insert(0, new ProgressLogger(verbose, steps, epochs, output ?? Console.Out, output is null && !Console.IsOutputRedirected));
+        var history = new History();
+        var accumulators = CreateAccumulators();
+        var order = new int[n];
+        var batchX = new Tensor(0);
+        var batchY = new Tensor(0);
+        var batchLogs = new Dictionary<string, double>();
+        var trainable = layers.SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
+
+        StopTraining = false;
+        foreach (var c in all) c.OnTrainBegin(this);
+        for (int epoch = initialEpoch; epoch < epochs && !StopTraining && !cancellationToken.IsCancellationRequested; epoch++)
+        {
+            foreach (var c in all) c.OnEpochBegin(this, epoch);
+            for (int i = 0; i < n; i++) order[i] = i;
+            if (shuffle) new RandomGenerator(RandomGenerator.Derive((ulong)Seed, 2, (ulong)epoch)).Shuffle(order);
+            foreach (var a in accumulators) a.Reset();
+            double lossSum = 0;
+            long seen = 0;
+            for (int step = 0; step < steps; step++)
+            {
+                int start = step * batchSize, rows = Math.Min(batchSize, n - start);
+                var indices = order.AsSpan(start, rows);
+                GatherRows(trainX, indices, batchX);
+                GatherRows(trainY, indices, batchY);
+                double batchLoss = TrainStep(batchX, batchY, trainable, accumulators);
+                if (double.IsNaN(batchLoss) && !all.OfType<TerminateOnNaN>().Any())
+                    throw new SequorException($"Fit: the loss became NaN at epoch {epoch + 1}, batch {step + 1} (is the learning rate too high, or does the input hold NaN?); add TerminateOnNaN to stop quietly instead");
+                lossSum += batchLoss * rows;
+                seen += rows;
+                batchLogs["loss"] = lossSum / seen;
+                foreach (var a in accumulators) batchLogs[a.Metric.Name] = a.Result;
+                if (double.IsNaN(batchLoss)) batchLogs["loss"] = double.NaN;
+                foreach (var c in all) c.OnTrainBatchEnd(this, step, batchLogs);
+                if (StopTraining || cancellationToken.IsCancellationRequested) break;
+            }
+
+            var logs = new Dictionary<string, double> { ["loss"] = lossSum / Math.Max(1, seen) };
+            foreach (var a in accumulators) logs[a.Metric.Name] = a.Result;
+            if (valX is not null && !cancellationToken.IsCancellationRequested)
+            {
+                var validation = Evaluate(valX, valY!, batchSize);
+                logs["val_loss"] = validation.Loss;
+                foreach (var (name, value) in validation.Metrics) logs["val_" + name] = value;
+            }
+            foreach (var c in all) c.OnEpochEnd(this, epoch, logs);
+            history.Record(epoch, logs);
+        }
+        foreach (var c in all) c.OnTrainEnd(this);
+        return history;
+    }
+
+    /// <summary>Loss and metrics on <paramref name="x"/>, <paramref name="y"/> in inference mode, as Keras's <c>evaluate</c>.</summary>
+    public EvaluationResult Evaluate(Tensor x, Tensor y, int batchSize = 32)
+    {
+        if (loss is null) throw new SequorException($"Evaluate: model '{Name}' is not compiled; call Compile(optimizer, loss, metrics) first");
+        if (batchSize < 1) throw new SequorException($"Evaluate: batchSize must be at least 1, got {batchSize}");
+        CheckInput(x, "Evaluate");
+        CheckSamples(x, y, "Evaluate");
+        int width = outputShape![^1], perSample = OutputRowsPerSample;
+        loss.CheckTargets(y, x.Dim(0) * perSample, width, "Evaluate");
+        var accumulators = CreateAccumulators();
+        int n = x.Dim(0);
+        var batchX = new Tensor(0);
+        var batchY = new Tensor(0);
+        var indices = new int[Math.Min(batchSize, n)];
+        double total = 0;
+        for (int start = 0; start < n; start += batchSize)
+        {
+            int rows = Math.Min(batchSize, n - start);
+            for (int i = 0; i < rows; i++) indices[i] = start + i;
+            GatherRows(x, indices.AsSpan(0, rows), batchX);
+            GatherRows(y, indices.AsSpan(0, rows), batchY);
+            var output = Forward(batchX, training: false);
+            int outputRows = output.Length / width;
+            var fusedLogits = LossFused ? logits.Span : default;
+            total += loss.Compute(output.Span, fusedLogits, batchY.Span, outputRows, width, outputGradient.Reshape(output.Shape).Span, 0) / perSample;
+            foreach (var a in accumulators) a.Update(output.Span, batchY.Span, outputRows, width);
+        }
+        return new EvaluationResult(total / n, accumulators.Select(a => new KeyValuePair<string, double>(a.Metric.Name, a.Result)).ToArray());
+    }
+
+    /// <summary>One batch: forward, loss and its gradient, backward over shards, optimizer step. Returns the batch loss.</summary>
+    private double TrainStep(Tensor x, Tensor y, Weight[] trainable, MetricAccumulator[] accumulators)
+    {
+        var output = Forward(x, training: true);
+        int width = outputShape![^1], rows = output.Length / width;
+        var gradient = outputGradient.Reshape(output.Shape).Span;
+        double total = loss!.Compute(output.Span, LossFused ? logits.Span : default, y.Span, rows, width, gradient, 1.0 / rows);
+        foreach (var a in accumulators) a.Update(output.Span, y.Span, rows, width);
+        Backward(outputGradient);
+        Optimizer!.Apply(trainable);
+        return total / rows;
+    }
+
+    private MetricAccumulator[] CreateAccumulators() =>
+        metrics.Select(m => new MetricAccumulator(m, sparseTargets: loss!.IsSparse)).ToArray();
+
+    /// <summary>Output rows per sample: 1, or the timesteps when the model ends in a sequence.</summary>
+    private int OutputRowsPerSample => outputShape!.Length == 1 ? 1 : outputShape[..^1].Aggregate(1, (a, b) => a * b);
+
+    private bool LossFused => layers[^1] is Dense { FuseLossGradient: true };
+
+    // The last Dense hands its pre-activation to the loss when the loss undoes its activation (sigmoid + binary
+    // cross-entropy, softmax + categorical): see Loss for why.
+    private void UpdateLossFusion()
+    {
+        bool fuse = loss?.FusedActivation is { } a && layers.Count > 0 && layers[^1] is Dense d && d.Activation == a;
+        if (layers.Count > 0 && layers[^1] is Dense) foreach (var stack in replicas.Prepend(layers.ToArray())) ((Dense)stack[^1]).FuseLossGradient = fuse;
+    }
+
+    private static void CheckSamples(Tensor x, Tensor y, string operation)
+    {
+        if (y.Rank == 0 || y.Dim(0) != x.Dim(0))
+            throw new SequorException($"{operation}: {x.Dim(0)} input samples but {(y.Rank == 0 ? 0 : y.Dim(0))} target samples; they must be equal");
+    }
+
+    private static Tensor Rows(Tensor t, int start, int end)
+    {
+        int row = t.Length / t.Dim(0);
+        var shape = t.Shape.ToArray();
+        shape[0] = end - start;
+        return new Tensor(t.Span.Slice(start * row, (end - start) * row).ToArray(), shape);
+    }
+
+    private static void GatherRows(Tensor source, ReadOnlySpan<int> indices, Tensor destination)
+    {
+        int row = source.Length / source.Dim(0);
+        Span<int> shape = stackalloc int[source.Rank];
+        source.Shape.CopyTo(shape);
+        shape[0] = indices.Length;
+        destination.Reshape(shape);
+        var from = source.Span;
+        var to = destination.Span;
+        for (int i = 0; i < indices.Length; i++) from.Slice(indices[i] * row, row).CopyTo(to.Slice(i * row, row));
+    }
+}

@@ -1,0 +1,63 @@
+namespace Sequor.Training;
+
+/// <summary>
+/// Keras's Adam (ε added to √v of the uncorrected v, the paper's "epsilon hat"):
+/// <code>
+/// t = iterations + 1
+/// m ← m + (g − m)(1 − β₁)        v ← v + (g² − v)(1 − β₂)        amsgrad: v̂ ← max(v̂, v), used for v
+/// α = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+/// w ← w − α · m / (√v + ε)
+/// </code>
+/// State order (Keras 3): m₀, v₀, m₁, v₁, … then v̂ per variable (amsgrad).
+/// </summary>
+public sealed class Adam : Optimizer
+{
+    private Real[][] m = [], v = [], vHat = [];
+
+    public Adam(Real learningRate = 0.001f, Real beta1 = 0.9f, Real beta2 = 0.999f, Real epsilon = 1e-7f, bool amsgrad = false,
+        Real? clipnorm = null, Real? clipvalue = null, Real? globalClipnorm = null)
+        : base(learningRate, clipnorm, clipvalue, globalClipnorm)
+    {
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        Amsgrad = amsgrad;
+    }
+
+    public Real Beta1 { get; }
+    public Real Beta2 { get; }
+    public Real Epsilon { get; }
+    public bool Amsgrad { get; }
+
+    public override string Name => "adam";
+
+    private protected override void BuildState(int[] sizes)
+    {
+        m = sizes.Select(n => new Real[n]).ToArray();
+        v = sizes.Select(n => new Real[n]).ToArray();
+        vHat = Amsgrad ? sizes.Select(n => new Real[n]).ToArray() : [];
+    }
+
+    internal override IReadOnlyList<Real[]> State => [.. m.Zip(v).SelectMany(p => new[] { p.First, p.Second }), .. vHat];
+
+    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g)
+    {
+        long t = Iterations + 1;
+        Real alpha = (Real)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t)));
+        var mi = m[index];
+        var vi = v[index];
+        for (int i = 0; i < w.Length; i++)
+        {
+            mi[i] += (g[i] - mi[i]) * (1 - Beta1);
+            vi[i] += (g[i] * g[i] - vi[i]) * (1 - Beta2);
+            Real second = vi[i];
+            if (Amsgrad)
+            {
+                var h = vHat[index];
+                h[i] = Real.Max(h[i], vi[i]);
+                second = h[i];
+            }
+            w[i] -= alpha * mi[i] / (Real.Sqrt(second) + Epsilon);
+        }
+    }
+}

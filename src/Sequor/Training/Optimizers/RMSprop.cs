@@ -1,0 +1,69 @@
+namespace Sequor.Training;
+
+/// <summary>
+/// Keras 3's RMSprop (ε inside the square root):
+/// <code>
+/// v ← ρ·v + (1 − ρ)·g²
+/// centered: m̄ ← ρ·m̄ + (1 − ρ)·g;  D = v − m̄² + ε      else D = v + ε
+/// Δ = lr · g / √D
+/// momentum > 0: m ← momentum·m + Δ;  w ← w − m          else w ← w − Δ
+/// </code>
+/// State order (Keras 3): velocities, then momentums (momentum &gt; 0), then average gradients (centered).
+/// </summary>
+public sealed class RMSprop : Optimizer
+{
+    private Real[][] velocity = [], momentums = [], averageGradient = [];
+
+    public RMSprop(Real learningRate = 0.001f, Real rho = 0.9f, Real momentum = 0, Real epsilon = 1e-7f, bool centered = false,
+        Real? clipnorm = null, Real? clipvalue = null, Real? globalClipnorm = null)
+        : base(learningRate, clipnorm, clipvalue, globalClipnorm)
+    {
+        if (!(rho >= 0 && rho <= 1)) throw new SequorException($"RMSprop: rho must be in [0, 1], got {rho}");
+        if (!(momentum >= 0)) throw new SequorException($"RMSprop: momentum must be non-negative, got {momentum}");
+        Rho = rho;
+        Momentum = momentum;
+        Epsilon = epsilon;
+        Centered = centered;
+    }
+
+    public Real Rho { get; }
+    public Real Momentum { get; }
+    public Real Epsilon { get; }
+    public bool Centered { get; }
+
+    public override string Name => "rmsprop";
+
+    private protected override void BuildState(int[] sizes)
+    {
+        velocity = sizes.Select(n => new Real[n]).ToArray();
+        momentums = Momentum > 0 ? sizes.Select(n => new Real[n]).ToArray() : [];
+        averageGradient = Centered ? sizes.Select(n => new Real[n]).ToArray() : [];
+    }
+
+    internal override IReadOnlyList<Real[]> State => [.. velocity, .. momentums, .. averageGradient];
+
+    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g)
+    {
+        var v = velocity[index];
+        Real lr = LearningRate, rho = Rho;
+        for (int i = 0; i < w.Length; i++)
+        {
+            v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
+            Real denominator = v[i];
+            if (Centered)
+            {
+                var mg = averageGradient[index];
+                mg[i] = rho * mg[i] + (1 - rho) * g[i];
+                denominator -= mg[i] * mg[i];
+            }
+            Real step = lr * g[i] / Real.Sqrt(denominator + Epsilon);
+            if (Momentum > 0)
+            {
+                var m = momentums[index];
+                m[i] = Momentum * m[i] + step;
+                w[i] -= m[i];
+            }
+            else w[i] -= step;
+        }
+    }
+}
