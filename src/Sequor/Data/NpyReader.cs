@@ -1,0 +1,164 @@
+using System.Buffers.Binary;
+
+namespace Sequor.Data;
+
+/// <summary>
+/// Reads numpy <c>.npy</c> files as <c>numpy.load(path, allow_pickle=True)</c> would for numeric arrays
+/// and for object arrays of int lists — without executing any pickle.
+/// </summary>
+public static class NpyReader
+{
+    /// <summary>Reads the <c>.npy</c> file at <paramref name="path"/>.</summary>
+    public static NpyArray Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new SequorException($"npy file '{path}': cannot be read ({e.Message})", e);
+        }
+        return Read(bytes, path);
+    }
+
+    /// <summary>Reads a <c>.npy</c> image held in memory; <paramref name="source"/> names it in error messages.</summary>
+    public static NpyArray Read(byte[] bytes, string source = "<memory>")
+    {
+        var header = NpyHeader.Parse(bytes, source);
+        long count = header.Shape.Contains(0) ? 0 : 1;
+        foreach (int d in header.Shape)
+        {
+            if (count == 0) break;
+            count *= d;
+            // Checked as we go (every element takes at least one byte, pickled or not), so a shape of
+            // 2^40 elements fails here rather than in an allocation.
+            if (count > bytes.Length - header.DataOffset || count > int.MaxValue)
+                throw new SequorException($"npy file '{source}': shape {Tensor.Format(header.Shape)} needs more data than the {bytes.Length - header.DataOffset} bytes present");
+        }
+        return header.Dtype.IsObject ? ReadObject(bytes, header, (int)count, source) : ReadNumeric(bytes, header, (int)count, source);
+    }
+
+    private static NpyArray ReadNumeric(byte[] bytes, NpyHeader header, int count, string source)
+    {
+        var dtype = header.Dtype;
+        long needed = (long)count * dtype.ItemSize;
+        long present = bytes.Length - header.DataOffset;
+        if (needed > present)
+            throw new SequorException($"npy file '{source}': shape {Tensor.Format(header.Shape)} of {dtype.Descr} needs {needed} bytes of data but {present} are present");
+        var raw = bytes.AsSpan(header.DataOffset, (int)needed);
+        var data = ToLittleEndianCOrder(raw, dtype, header.Shape, header.FortranOrder);
+        return new NpyArray(dtype, header.Shape, header.FortranOrder, data);
+    }
+
+    internal static byte[] ToLittleEndianCOrder(ReadOnlySpan<byte> raw, NpyDtype dtype, int[] shape, bool fortran)
+    {
+        int size = dtype.ItemSize;
+        byte[] data;
+        if (!fortran || shape.Length < 2) data = raw.ToArray();
+        else
+        {
+            data = new byte[raw.Length];
+            // Walk the C-order multi-index and fetch each element from its column-major offset.
+            var index = new int[shape.Length];
+            var fStride = new long[shape.Length];
+            long s = 1;
+            for (int d = 0; d < shape.Length; d++) { fStride[d] = s; s *= shape[d]; }
+            int count = raw.Length / size;
+            for (int c = 0; c < count; c++)
+            {
+                long f = 0;
+                for (int d = 0; d < shape.Length; d++) f += index[d] * fStride[d];
+                raw.Slice((int)(f * size), size).CopyTo(data.AsSpan(c * size, size));
+                for (int d = shape.Length - 1; d >= 0; d--)
+                {
+                    if (++index[d] < shape[d]) break;
+                    index[d] = 0;
+                }
+            }
+        }
+        if (dtype.BigEndian) NpyArray.SwapInPlace(data, size);
+        if (dtype.Kind == 'b')
+            for (int i = 0; i < data.Length; i++) data[i] = data[i] != 0 ? (byte)1 : (byte)0;
+        return data;
+    }
+
+    private static NpyArray ReadObject(byte[] bytes, NpyHeader header, int count, string source)
+    {
+        object root = Unpickler.Load(bytes, header.DataOffset, source);
+        if (root is not Unpickler.PyNdArray { Data: List<object> items } array || array.Dtype is not { TypeStr: "O8" or "O4" or "O" })
+            throw new SequorException($"npy file '{source}': the pickle does not hold a numpy object array");
+        if (items.Count != count || NpyArray.ProductOf(array.Shape) != count)
+            throw new SequorException($"npy file '{source}': header shape {Tensor.Format(header.Shape)} does not match the pickled array of {items.Count} elements");
+        var sequences = new long[count][];
+        for (int i = 0; i < count; i++) sequences[i] = Sequence(items[i], i, source);
+        if (header.FortranOrder && header.Shape.Length > 1)
+            sequences = ReorderFortran(sequences, header.Shape);
+        return new NpyArray(header.Shape, sequences);
+    }
+
+    private static long[][] ReorderFortran(long[][] f, int[] shape)
+    {
+        var c = new long[f.Length][];
+        var index = new int[shape.Length];
+        for (int i = 0; i < f.Length; i++)
+        {
+            long off = 0, stride = 1;
+            for (int d = 0; d < shape.Length; d++) { off += index[d] * stride; stride *= shape[d]; }
+            c[i] = f[off];
+            for (int d = shape.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < shape[d]) break;
+                index[d] = 0;
+            }
+        }
+        return c;
+    }
+
+    private static long[] Sequence(object element, int i, string source)
+    {
+        switch (element)
+        {
+            case List<object> list:
+            {
+                var r = new long[list.Count];
+                for (int j = 0; j < r.Length; j++)
+                    r[j] = list[j] switch
+                    {
+                        long v => v,
+                        bool b => b ? 1 : 0,
+                        _ => throw new SequorException($"npy file '{source}': element {i} item {j} is not an int"),
+                    };
+                return r;
+            }
+            case Unpickler.PyNdArray { Data: byte[] raw, Dtype: { } dt } nested:
+            {
+                string descr = (dt.ByteOrder is '<' or '>' or '|' or '=' ? dt.ByteOrder.ToString() : "") + dt.TypeStr;
+                if (!NpyDtype.TryParse(descr, out var dtype) || dtype.Kind is not ('i' or 'u' or 'b'))
+                    throw new SequorException($"npy file '{source}': element {i} is an array of dtype '{dt.TypeStr}', expected integers");
+                long n = NpyArray.ProductOf(nested.Shape);
+                if (n * dtype.ItemSize != raw.Length)
+                    throw new SequorException($"npy file '{source}': element {i} has {raw.Length} data bytes for shape {Tensor.Format(nested.Shape)}");
+                var le = ToLittleEndianCOrder(raw, dtype, nested.Shape, nested.Fortran);
+                var r = new long[n];
+                for (int j = 0; j < r.Length; j++)
+                {
+                    var span = le.AsSpan(j * dtype.ItemSize);
+                    r[j] = (dtype.Kind, dtype.ItemSize) switch
+                    {
+                        ('i', 1) => (sbyte)span[0],
+                        ('i', 2) => BinaryPrimitives.ReadInt16LittleEndian(span),
+                        ('i', 4) => BinaryPrimitives.ReadInt32LittleEndian(span),
+                        ('i', _) => BinaryPrimitives.ReadInt64LittleEndian(span),
+                        (_, 1) => span[0],
+                        (_, 2) => BinaryPrimitives.ReadUInt16LittleEndian(span),
+                        (_, 4) => BinaryPrimitives.ReadUInt32LittleEndian(span),
+                        _ => BinaryPrimitives.ReadUInt64LittleEndian(span) is var u && u <= long.MaxValue
+                            ? (long)u : throw new SequorException($"npy file '{source}': element {i} item {j} is beyond Int64"),
+                    };
+                }
+                return r;
+            }
+            default:
+                throw new SequorException($"npy file '{source}': element {i} is neither a list of ints nor an integer array");
+        }
+    }
+}

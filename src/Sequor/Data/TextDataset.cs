@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text;
+
+namespace Sequor.Data;
+
+/// <summary>
+/// Raw labelled texts: reviews and their class ids, with the class names the ids stand for
+/// (like Keras's <c>text_dataset_from_directory</c>: names sorted, id = position).
+/// </summary>
+public sealed record TextDataset(string[] Texts, int[] Labels, string[] ClassNames)
+{
+    public int Count => Texts.Length;
+
+    /// <summary>
+    /// Reads the Stanford <c>aclImdb</c> layout: <c>root/split/neg/*.txt</c> (label 0) and <c>root/split/pos/*.txt</c>
+    /// (label 1), UTF-8, each class's files in ordinal name order, negatives first (Keras's
+    /// <c>text_dataset_from_directory(..., shuffle=False)</c> order); other folders such as <c>unsup</c> are ignored.
+    /// </summary>
+    public static TextDataset FromAclImdb(string root, string split = "train")
+    {
+        if (split is not ("train" or "test"))
+            throw new SequorException($"TextDataset.FromAclImdb: split '{split}' should be 'train' or 'test'");
+        string dir = Path.Combine(root, split);
+        var texts = new List<string>();
+        var labels = new List<int>();
+        string[] classes = ["neg", "pos"];
+        for (int label = 0; label < classes.Length; label++)
+        {
+            string classDir = Path.Combine(dir, classes[label]);
+            if (!Directory.Exists(classDir))
+                throw new SequorException($"TextDataset.FromAclImdb: folder '{classDir}' does not exist (expected aclImdb/{split}/neg and aclImdb/{split}/pos)");
+            var files = Directory.GetFiles(classDir, "*.txt");
+            Array.Sort(files, StringComparer.Ordinal);
+            foreach (var f in files)
+            {
+                texts.Add(File.ReadAllText(f, Encoding.UTF8));
+                labels.Add(label);
+            }
+        }
+        return new TextDataset(texts.ToArray(), labels.ToArray(), classes);
+    }
+
+    /// <summary>
+    /// Reads a CSV (or, for <c>.tsv</c>/<c>.tab</c> files or <paramref name="delimiter"/> <c>'\t'</c>, TSV) file
+    /// with a header row: RFC 4180 quoting (fields in double quotes may hold delimiters, newlines and
+    /// doubled quotes), UTF-8 with or without a BOM. Labels that are all integers are used as they are
+    /// (class names are their text); otherwise the distinct label texts, sorted ordinally, become ids 0, 1, ….
+    /// </summary>
+    public static TextDataset FromCsv(string path, string textColumn = "text", string labelColumn = "label", char? delimiter = null)
+    {
+        string content;
+        try { content = File.ReadAllText(path, new UTF8Encoding(false, true)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException or ArgumentException)
+        {
+            throw new SequorException($"csv file '{path}': cannot be read as UTF-8 ({e.Message})", e);
+        }
+        char sep = delimiter ?? (Path.GetExtension(path).ToLowerInvariant() is ".tsv" or ".tab" ? '\t' : ',');
+        return FromCsvText(content, path, textColumn, labelColumn, sep);
+    }
+
+    internal static TextDataset FromCsvText(string content, string source, string textColumn, string labelColumn, char sep)
+    {
+        var rows = CsvParser.Parse(content, sep, source);
+        if (rows.Count == 0) throw new SequorException($"csv file '{source}': is empty (expected a header row)");
+        var header = rows[0];
+        int textAt = Array.IndexOf(header, textColumn), labelAt = Array.IndexOf(header, labelColumn);
+        if (textAt < 0 || labelAt < 0)
+            throw new SequorException($"csv file '{source}': has no column '{(textAt < 0 ? textColumn : labelColumn)}' (columns: {string.Join(", ", header.Select(h => h.Length > 40 ? h[..40] + "…" : h))})");
+        var texts = new string[rows.Count - 1];
+        var raw = new string[rows.Count - 1];
+        for (int r = 1; r < rows.Count; r++)
+        {
+            if (rows[r].Length != header.Length)
+                throw new SequorException($"csv file '{source}': record {r + 1} has {rows[r].Length} fields, the header has {header.Length}");
+            texts[r - 1] = rows[r][textAt];
+            raw[r - 1] = rows[r][labelAt].Trim();
+        }
+        bool allInts = raw.All(l => int.TryParse(l, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _));
+        if (allInts)
+        {
+            var ids = raw.Select(l => int.Parse(l, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)).ToArray();
+            var names = ids.Distinct().Order().Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            return new TextDataset(texts, ids, names);
+        }
+        var classNames = raw.Distinct().Order(StringComparer.Ordinal).ToArray();
+        var index = classNames.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
+        return new TextDataset(texts, raw.Select(l => index[l]).ToArray(), classNames);
+    }
+}
