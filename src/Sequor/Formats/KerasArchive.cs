@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sequor.Formats;
+
+/// <summary>
+/// Keras 3's <c>.keras</c> archive (§6.4): a zip of <c>metadata.json</c> (Keras version, date),
+/// <c>config.json</c> (the serialized model, with <c>compile_config</c> when compiled) and
+/// <c>model.weights.h5</c> (the weights store, see <see cref="WeightsH5"/>).
+/// </summary>
+internal static class KerasArchive
+{
+    private const string Metadata = "metadata.json";
+    private const string Config = "config.json";
+    private const string Weights = "model.weights.h5";
+
+    // JSON entries are small; a larger one is damage, not a model.
+    private const long MaxJsonBytes = 64 << 20;
+
+    internal static Sequential Read(Stream stream, int[]? inputShape)
+    {
+        using var zip = OpenZip(stream);
+        string config = ReadText(zip, Config) ?? throw new SequorException($"the archive has no {Config}");
+        string? metadata = ReadText(zip, Metadata);
+        string? version = metadata is null ? null : KerasVersion(metadata);
+
+        var weightsEntry = zip.GetEntry(Weights);
+        if (weightsEntry is null)
+            throw new SequorException(zip.GetEntry("model.weights.npz") is not null
+                ? "the weights are stored as model.weights.npz, which Sequor does not read (save with the default h5 weights format)"
+                : $"the archive has no {Weights}");
+        var (model, shape) = KerasConfigReader.Read(config, version, inputShape);
+        LegacyH5.BuildForLoading(model, shape, weightsEntry.Length);
+        using (var weights = ReadBytes(weightsEntry, long.MaxValue))
+        using (var file = H5Reading.Open(weights))
+            WeightsH5.Load(file, model, weights.Length);
+
+        if (JsonNode.Parse(config) is JsonObject root && root["compile_config"] is JsonObject compile)
+            model.TrainingConfig = new TrainingConfig(compile.ToJsonString(), Keras3: true);
+        return model;
+    }
+
+    /// <summary>Loads the weights of a .keras archive into an existing model.</summary>
+    internal static void LoadWeights(Stream stream, Sequential model)
+    {
+        using var zip = OpenZip(stream);
+        var entry = zip.GetEntry(Weights) ?? throw new SequorException($"the archive has no {Weights}");
+        using var weights = ReadBytes(entry, long.MaxValue);
+        using var file = H5Reading.Open(weights);
+        WeightsH5.Load(file, model, weights.Length);
+    }
+
+    private static ZipArchive OpenZip(Stream stream)
+    {
+        try
+        {
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SequorException($"not a zip archive, so not a .keras file ({KerasConfigReader.OneLine(e.Message)})");
+        }
+    }
+
+    private static string? KerasVersion(string metadata)
+    {
+        try
+        {
+            return JsonNode.Parse(metadata)?["keras_version"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new SequorException($"{Metadata} is not valid JSON ({KerasConfigReader.OneLine(e.Message)})");
+        }
+    }
+
+    private static string? ReadText(ZipArchive zip, string name)
+    {
+        var entry = zip.GetEntry(name);
+        if (entry is null) return null;
+        using var bytes = ReadBytes(entry, MaxJsonBytes);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new SequorException($"{name} is not UTF-8 text");
+        }
+    }
+
+    // The declared size is checked first and the copy is bounded by it, so a lying header cannot exhaust memory.
+    private static MemoryStream ReadBytes(ZipArchiveEntry entry, long limit)
+    {
+        long length = entry.Length;
+        if (length > limit || length > Array.MaxLength)
+            throw new SequorException($"{entry.FullName} declares {length} bytes, more than Sequor reads ({Math.Min(limit, Array.MaxLength)})");
+        var buffer = new MemoryStream((int)length);
+        using var source = entry.Open();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = source.Read(chunk, 0, (int)Math.Min(chunk.Length, length + 1 - buffer.Length))) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > length) throw new SequorException($"{entry.FullName} is longer than its header says");
+        }
+        if (buffer.Length != length) throw new SequorException($"{entry.FullName} is shorter than its header says ({buffer.Length} of {length} bytes)");
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    /// <summary>Writes a .keras archive that Keras 3 loads with <c>keras.models.load_model</c>.</summary>
+    internal static void Write(Sequential model, Stream stream)
+    {
+        string version = KerasConfigWriter.KerasVersionFor(model);
+        var config = KerasConfigWriter.Write(model, KerasConfigWriter.Style.Keras3);
+        if (model.TrainingConfig is { Keras3: true } training) config["compile_config"] = JsonNode.Parse(training.Json);
+        var metadata = new JsonObject
+        {
+            ["keras_version"] = version,
+            ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", CultureInfo.InvariantCulture),
+        };
+        var weights = new MemoryStream();
+        WeightsH5.Write(model, weights);
+
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        // Keras writes the entries in this order, uncompressed.
+        WriteEntry(zip, Metadata, Encoding.UTF8.GetBytes(metadata.ToJsonString()));
+        WriteEntry(zip, Config, Encoding.UTF8.GetBytes(config.ToJsonString()));
+        WriteEntry(zip, Weights, weights.ToArray());
+    }
+
+    private static void WriteEntry(ZipArchive zip, string name, byte[] content)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        using var output = entry.Open();
+        output.Write(content);
+    }
+}

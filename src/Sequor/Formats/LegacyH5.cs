@@ -1,0 +1,162 @@
+using PureHDF;
+using PureHDF.VOL.Native;
+using Sequor.Layers;
+
+namespace Sequor.Formats;
+
+/// <summary>
+/// Keras's legacy HDF5 files (§6.2, §6.3): the full model (<c>model.save("m.h5")</c>: root attributes
+/// <c>keras_version</c>, <c>backend</c>, <c>model_config</c>, <c>training_config</c>, weights under
+/// <c>/model_weights</c>) and the weights-only file (<c>save_weights("w.h5")</c>: the same weights group at
+/// the root). Weights are matched to layers by position, never by name, as Keras's own loader does.
+/// </summary>
+internal static class LegacyH5
+{
+    internal const string Backend = "tensorflow";
+
+    /// <summary>Reads a full-model .h5: config, then weights; keeps <c>training_config</c> as raw JSON.</summary>
+    internal static Sequential Read(Stream stream, int[]? inputShape)
+    {
+        using var file = H5Reading.Open(stream);
+        string? config = H5Reading.StringAttribute(file, "model_config");
+        if (config is null)
+        {
+            if (H5Reading.StringListAttribute(file, "layer_names") is not null)
+                throw new SequorException("the file holds only weights (no model_config); build the model and call LoadWeights");
+            throw new SequorException("no model_config attribute: this is not a Keras full-model .h5 file");
+        }
+        string? version = H5Reading.StringAttribute(file, "keras_version");
+        var (model, shape) = KerasConfigReader.Read(config, version, inputShape);
+        BuildForLoading(model, shape, stream.Length);
+        if (!file.LinkExists("model_weights")) throw new SequorException("no model_weights group");
+        LoadWeights(file.Group("model_weights"), model, stream.Length);
+        if (H5Reading.StringAttribute(file, "training_config") is { Length: > 0 } training)
+            model.TrainingConfig = new TrainingConfig(training, Keras3: false);
+        return model;
+    }
+
+    /// <summary>
+    /// Builds a model read from a config after checking that its weights are of a size the file could hold
+    /// (a corrupt config must not make Sequor allocate gigabytes).
+    /// </summary>
+    internal static void BuildForLoading(Sequential model, int[] inputShape, long weightBytes)
+    {
+        long parameters = ParameterCount.Of(model, inputShape);
+        // Keras stores every weight as at least 4 bytes (float32), uncompressed.
+        if (parameters > int.MaxValue / 4 || parameters * 4 > weightBytes)
+            throw new SequorException($"model '{model.Name}' config implies {parameters} weights, more than the {weightBytes} bytes of weight data can hold");
+        model.Build(inputShape);
+    }
+
+    /// <summary>
+    /// Loads a weights group (the root of a weights-only file or <c>/model_weights</c>) into a built model:
+    /// the file's layers that have weights are paired by position with the model's layers that have weights.
+    /// </summary>
+    internal static void LoadWeights(IH5Group group, Sequential model, long fileLength)
+    {
+        var layerNames = H5Reading.StringListAttribute(group, "layer_names")
+            ?? throw new SequorException("the weights group has no layer_names attribute");
+        var stored = new List<(string Layer, string[] Weights)>();
+        foreach (var name in layerNames)
+        {
+            if (!group.LinkExists(name)) throw new SequorException($"layer_names lists '{name}' but the file has no group of that name");
+            var weights = H5Reading.StringListAttribute(group.Group(name), "weight_names") ?? [];
+            if (weights.Length > 0) stored.Add((name, weights));
+        }
+        var layers = model.Layers.Where(l => l.Weights.Count > 0).ToArray();
+        if (stored.Count != layers.Length)
+            throw new SequorException($"the file has weights for {stored.Count} layers ({string.Join(", ", stored.Select(s => s.Layer))}), the model has {layers.Length} layers with weights ({string.Join(", ", layers.Select(l => l.Name))})");
+
+        // Everything is read and checked before any weight changes, so a bad file leaves the model as it was.
+        var loaded = new Tensor[layers.Length][];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var (layerName, weightNames) = stored[i];
+            var layer = layers[i];
+            if (weightNames.Length != layer.Weights.Count)
+                throw new SequorException($"file layer '{layerName}' has {weightNames.Length} weights, model layer '{layer.Name}' ({layer.ClassName}) has {layer.Weights.Count}");
+            var layerGroup = group.Group(layerName);
+            var values = new Tensor[weightNames.Length];
+            for (int w = 0; w < weightNames.Length; w++)
+            {
+                string what = $"weight '{layerName}/{weightNames[w]}' (for layer '{layer.Name}' {layer.Weights[w].Name})";
+                if (!layerGroup.LinkExists(weightNames[w])) throw new SequorException($"{what} is listed but missing");
+                values[w] = H5Reading.ReadWeight(layerGroup.Dataset(weightNames[w]), layer.Weights[w].Value.Shape.ToArray(), fileLength, what);
+            }
+            loaded[i] = values;
+        }
+        for (int i = 0; i < layers.Length; i++) layers[i].SetWeights(loaded[i]);
+    }
+
+    /// <summary>Writes a full-model .h5 as Keras 2 lays it out, so Keras 2 and Keras 3 can load it.</summary>
+    internal static void Write(Sequential model, Stream stream)
+    {
+        string version = KerasConfigWriter.KerasVersionFor(model);
+        var config = KerasConfigWriter.Write(model, KerasConfigWriter.Style.Keras2Legacy).ToJsonString();
+        var file = new H5File();
+        file.Attributes["backend"] = Backend;
+        file.Attributes["keras_version"] = version;
+        file.Attributes["model_config"] = config;
+        if (model.TrainingConfig is { Keras3: false } training) file.Attributes["training_config"] = training.Json;
+        var weights = new H5Group();
+        FillWeightsGroup(weights, model, version);
+        file["model_weights"] = weights;
+        file.Write(stream);
+    }
+
+    /// <summary>Writes a Keras 2 weights-only .h5: the weights group at the file's root.</summary>
+    internal static void WriteWeightsOnly(Sequential model, Stream stream)
+    {
+        var file = new H5File();
+        FillWeightsGroup(file, model, KerasConfigWriter.KerasVersionFor(model));
+        file.Write(stream);
+    }
+
+    private static void FillWeightsGroup(H5Group target, Sequential model, string version)
+    {
+        target.Attributes["layer_names"] = model.Layers.Select(l => l.Name).ToArray();
+        target.Attributes["backend"] = Backend;
+        target.Attributes["keras_version"] = version;
+        foreach (var layer in model.Layers)
+        {
+            var group = new H5Group();
+            var names = WeightNames(layer);
+            group.Attributes["weight_names"] = names.Length > 0 ? names : EmptyList();
+            for (int w = 0; w < names.Length; w++) AddDataset(group, names[w], layer.Weights[w].Value);
+            target[layer.Name] = group;
+        }
+        target["top_level_model_weights"] = new H5Group { Attributes = { ["weight_names"] = EmptyList() } };
+    }
+
+    // h5py stores an empty name list as a float64 array of length 0; Keras reads exactly that.
+    private static H5Attribute EmptyList() => new(Array.Empty<double>(), [0]);
+
+    /// <summary>Keras 2's variable names for a layer's weights, in order (e.g. <c>lstm/lstm_cell/kernel:0</c>).</summary>
+    internal static string[] WeightNames(Layer layer) => layer switch
+    {
+        Recurrent r => CellWeightNames(r, r.Name),
+        Bidirectional b => [.. CellWeightNames(b.ForwardLayer, $"{b.Name}/{b.ForwardLayer.Name}"),
+            .. CellWeightNames(b.BackwardLayer, $"{b.Name}/{b.BackwardLayer.Name}")],
+        _ => layer.Weights.Select(w => $"{layer.Name}/{w.Name}:0").ToArray(),
+    };
+
+    private static string[] CellWeightNames(Recurrent r, string prefix) =>
+        r.Weights.Select(w => $"{prefix}/{r.DefaultName}_cell/{w.Name}:0").ToArray();
+
+    /// <summary>Adds a float32 dataset, creating the subgroups a '/' in its name implies (as h5py does).</summary>
+    internal static void AddDataset(H5Group group, string path, Tensor value)
+    {
+        var parts = path.Split('/');
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            if (!group.TryGetValue(parts[i], out var child))
+            {
+                child = new H5Group();
+                group[parts[i]] = child;
+            }
+            group = child as H5Group ?? throw new SequorException($"weight path '{path}' clashes with another weight");
+        }
+        var shape = value.Shape.ToArray().Select(d => (ulong)d).ToArray();
+        group[parts[^1]] = new H5Dataset(value.Span.ToArray(), fileDims: shape);
+    }
+}

@@ -1,0 +1,29 @@
+using Sequor.Formats;
+
+namespace Sequor;
+
+public sealed partial class Sequential
+{
+    /// <summary>
+    /// Saves the model; the extension chooses the format: <c>.keras</c> (Keras 3 archive), <c>.weights.h5</c>
+    /// (Keras 3 weights only), <c>.h5</c> (legacy Keras full model). The file is written to a temporary file
+    /// beside it and then renamed, so a crash never leaves a half-written model.
+    /// </summary>
+    /// <exception cref="SequorException">The model is not built, the extension is unknown, or the file cannot be written.</exception>
+    public void Save(string path) => ModelFile.Save(this, path);
+
+    /// <summary>Loads a Keras model saved as <c>.keras</c> or <c>.h5</c> (by Keras 2, Keras 3 or Sequor).</summary>
+    /// <param name="path">The model file.</param>
+    /// <param name="inputShape">The input shape without the batch axis; needed only when the file leaves the sequence length open.</param>
+    /// <exception cref="SequorException">The file is missing, damaged, or holds a model Sequor cannot run; the message names the file and the problem.</exception>
+    public static Sequential Load(string path, int[]? inputShape = null) => ModelFile.Load(path, inputShape);
+
+    /// <summary>Saves only the weights: <c>.weights.h5</c> in Keras 3's layout, any other <c>.h5</c> in Keras 2's.</summary>
+    public void SaveWeights(string path) => ModelFile.SaveWeights(this, path);
+
+    /// <summary>Loads weights (by position, as Keras does) from a .weights.h5, a weights-only .h5, a full .h5 or a .keras file.</summary>
+    public void LoadWeights(string path) => ModelFile.LoadWeights(this, path);
+
+    /// <summary>The compile settings read from the file this model was loaded from, kept for training to resume.</summary>
+    internal TrainingConfig? TrainingConfig { get; set; }
+}
