@@ -65,7 +65,7 @@ public sealed partial class Sequential
         if (Optimizer is null || loss is null) throw new SequorException($"Fit: model '{Name}' is not compiled; call Compile(optimizer, loss, metrics) first");
         if (batchSize < 1) throw new SequorException($"Fit: batchSize must be at least 1, got {batchSize}");
         if (epochs < 0 || initialEpoch < 0) throw new SequorException($"Fit: epochs ({epochs}) and initialEpoch ({initialEpoch}) must be non-negative");
-        if (!IsBuilt) Build(x.Shape[1..].ToArray());
+        if (!IsBuilt) Build(x.Shape[1..].ToArray());  // Keras builds on the first batch
         CheckInput(x, "Fit");
         CheckSamples(x, y, "Fit");
 
@@ -114,7 +114,7 @@ public sealed partial class Sequential
             {
                 int start = step * batchSize, rows = Math.Min(batchSize, n - start);
                 var indices = order.AsSpan(start, rows);
-                GatherRows(trainX, indices, batchX);
+                GatherInput(trainX, indices, batchX);
                 GatherRows(trainY, indices, batchY);
                 double batchLoss = TrainStep(batchX, batchY, trainable, accumulators);
                 if (double.IsNaN(batchLoss) && !all.OfType<TerminateOnNaN>().Any())
@@ -162,7 +162,7 @@ public sealed partial class Sequential
         {
             int rows = Math.Min(batchSize, n - start);
             for (int i = 0; i < rows; i++) indices[i] = start + i;
-            GatherRows(x, indices.AsSpan(0, rows), batchX);
+            GatherInput(x, indices.AsSpan(0, rows), batchX);
             GatherRows(y, indices.AsSpan(0, rows), batchY);
             var output = Forward(batchX, training: false);
             int outputRows = output.Length / width;
@@ -216,15 +216,4 @@ public sealed partial class Sequential
         return new Tensor(t.Span.Slice(start * row, (end - start) * row).ToArray(), shape);
     }
 
-    private static void GatherRows(Tensor source, ReadOnlySpan<int> indices, Tensor destination)
-    {
-        int row = source.Length / source.Dim(0);
-        Span<int> shape = stackalloc int[source.Rank];
-        source.Shape.CopyTo(shape);
-        shape[0] = indices.Length;
-        destination.Reshape(shape);
-        var from = source.Span;
-        var to = destination.Span;
-        for (int i = 0; i < indices.Length; i++) from.Slice(indices[i] * row, row).CopyTo(to.Slice(i * row, row));
-    }
 }

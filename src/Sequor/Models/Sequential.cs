@@ -138,16 +138,14 @@ public sealed partial class Sequential : IDisposable
         shape[0] = n;
         outputShape.CopyTo(shape, 1);
         var result = new Tensor(shape);
-        int rowIn = x.Length / Math.Max(1, n), rowOut = result.Length / Math.Max(1, n);
+        int rowOut = result.Length / n;
         var batch = new Tensor(0);
-        Span<int> batchShape = stackalloc int[x.Rank];
-        x.Shape.CopyTo(batchShape);
+        var indices = new int[Math.Min(batchSize, n)];
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            batchShape[0] = rows;
-            batch.Reshape(batchShape);
-            x.Span.Slice(start * rowIn, rows * rowIn).CopyTo(batch.Span);
+            for (int i = 0; i < rows; i++) indices[i] = start + i;
+            GatherInput(x, indices.AsSpan(0, rows), batch);
             var y = Forward(batch, training: false);
             y.Span.CopyTo(result.Span.Slice(start * rowOut, rows * rowOut));
         }
@@ -271,12 +269,62 @@ public sealed partial class Sequential : IDisposable
         if (replicaOutputs.Length < shards) Array.Resize(ref replicaOutputs, shards);
     }
 
+    /// <summary>
+    /// Checks that <paramref name="x"/> fits the model's input. A model whose input is one-hot vectors
+    /// (<c>[T, D]</c> floats, like the chapter's SimpleRNN on 300-wide one-hot) also takes token ids
+    /// <c>[n, T]</c> and one-hot encodes them batch by batch, so the full one-hot tensor is never built.
+    /// </summary>
     internal void CheckInput(Tensor x, string operation)
     {
         if (!IsBuilt) throw NotBuilt();
-        if (x.Rank != inputShape!.Length + 1 || !x.Shape[1..].SequenceEqual(inputShape))
-            throw new SequorException($"{operation}: model '{Name}' expects input of shape {Layer.FormatShape(inputShape)}, got {Tensor.Format(x.Shape)}");
-        if (x.Dim(0) == 0) throw new SequorException($"{operation}: the input has no samples");
+        if (x.Rank >= 1 && x.Dim(0) == 0) throw new SequorException($"{operation}: the input has no samples");
+        if (x.Rank == inputShape!.Length + 1 && x.Shape[1..].SequenceEqual(inputShape)) return;
+        if (TakesIdsAsOneHot(x))
+        {
+            int depth = inputShape[1];
+            var ids = x.Span;
+            for (int i = 0; i < ids.Length; i++)
+                if (ids[i] != Real.Floor(ids[i]) || ids[i] < 0 || ids[i] >= depth)
+                    throw new SequorException($"{operation}: token id {ids[i]} at [{i / x.Dim(1)}, {i % x.Dim(1)}] is outside the one-hot depth [0, {depth}) of model '{Name}'");
+            return;
+        }
+        throw new SequorException($"{operation}: model '{Name}' expects input of shape {Layer.FormatShape(inputShape)}" +
+            (inputShape.Length == 2 && layers[0] is not Embedding ? $" (or token ids {Layer.FormatShape(inputShape[..1])} to one-hot encode)" : "") +
+            $", got {Tensor.Format(x.Shape)}");
+    }
+
+    /// <summary>True when <paramref name="x"/> holds token ids for a model that takes one-hot vectors.</summary>
+    internal bool TakesIdsAsOneHot(Tensor x) =>
+        inputShape is [int steps, _] && layers[0] is not Embedding && x.Rank == 2 && x.Dim(1) == steps;
+
+    /// <summary>Copies the rows <paramref name="indices"/> of the input into a batch, one-hot encoding ids when needed.</summary>
+    internal void GatherInput(Tensor x, ReadOnlySpan<int> indices, Tensor batch)
+    {
+        if (!TakesIdsAsOneHot(x))
+        {
+            GatherRows(x, indices, batch);
+            return;
+        }
+        int steps = inputShape![0], depth = inputShape[1];
+        batch.Reshape(indices.Length, steps, depth);
+        var to = batch.Span;
+        to.Clear();
+        var ids = x.Span;
+        for (int i = 0; i < indices.Length; i++)
+            for (int t = 0; t < steps; t++)
+                to[(i * steps + t) * depth + (int)ids[indices[i] * steps + t]] = 1;
+    }
+
+    internal static void GatherRows(Tensor source, ReadOnlySpan<int> indices, Tensor destination)
+    {
+        int row = source.Length / source.Dim(0);
+        Span<int> shape = stackalloc int[source.Rank];
+        source.Shape.CopyTo(shape);
+        shape[0] = indices.Length;
+        destination.Reshape(shape);
+        var from = source.Span;
+        var to = destination.Span;
+        for (int i = 0; i < indices.Length; i++) from.Slice(indices[i] * row, row).CopyTo(to.Slice(i * row, row));
     }
 
     private string UniqueName(string baseName)

@@ -110,4 +110,25 @@ public class EngineTests
         using var model = new Sequential(new Embedding(10, 2), new SimpleRNN(2, returnSequences: true), new SimpleRNN(2), new Dense(1));
         Assert.Equal(["embedding", "simple_rnn", "simple_rnn_1", "dense"], model.Layers.Select(l => l.Name));
     }
+
+    [Fact]
+    public void AOneHotModelTakesTokenIdsAndEncodesThemPerBatch()
+    {
+        using var model = new Sequential([new SimpleRNN(4), new Dense(1, Activation.Sigmoid)], seed: 3);
+        model.Build([12, 30]);
+        var random = new Random(4);
+        var ids = new Tensor(9, 12);
+        var oneHot = new Tensor(9, 12, 30);
+        for (int i = 0; i < 9; i++)
+            for (int t = 0; t < 12; t++)
+            {
+                int id = random.Next(30);
+                ids[i, t] = id;
+                oneHot[i, t, id] = 1;
+            }
+        Assert.Equal(model.Predict(oneHot).Span.ToArray(), model.Predict(ids).Span.ToArray());
+        ids[4, 2] = 30;
+        var e = Assert.Throws<SequorException>(() => model.Predict(ids));
+        Assert.Contains("one-hot depth [0, 30)", e.Message);
+    }
 }
