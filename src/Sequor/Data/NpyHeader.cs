@@ -49,7 +49,7 @@ internal sealed record NpyHeader(NpyDtype Dtype, bool FortranOrder, int[] Shape,
         if (!dict.TryGetValue("descr", out var descrObj) || descrObj is not string descr)
             throw new SequorException($"npy file '{source}': header has no 'descr' string (structured dtypes are not supported): {Short(text)}");
         if (!NpyDtype.TryParse(descr, out var dtype))
-            throw new SequorException($"npy file '{source}': dtype '{descr}' is not supported (expected bool, int8-64, uint8-64, float16/32/64 or object)");
+            throw new SequorException($"npy file '{source}': dtype '{Printable.Of(descr)}' is not supported (expected bool, int8-64, uint8-64, float16/32/64 or object)");
         if (!dict.TryGetValue("fortran_order", out var fo) || fo is not bool fortran)
             throw new SequorException($"npy file '{source}': header has no boolean 'fortran_order': {Short(text)}");
         if (!dict.TryGetValue("shape", out var sh) || sh is not List<long> dims)
@@ -66,7 +66,7 @@ internal sealed record NpyHeader(NpyDtype Dtype, bool FortranOrder, int[] Shape,
         return new NpyHeader(dtype, fortran, shape, start + (int)headerLength);
     }
 
-    private static string Short(string s) => s.Length <= 80 ? s.Trim() : s[..80] + "…";
+    private static string Short(string s) => Printable.Of(s.Trim(), 80);
 
     /// <summary>
     /// The subset of Python literal syntax numpy writes in headers: a dict of string keys whose values
@@ -105,7 +105,7 @@ internal sealed record NpyHeader(NpyDtype Dtype, bool FortranOrder, int[] Shape,
             if (Word("True")) return true;
             if (Word("False")) return false;
             if (c is '-' or (>= '0' and <= '9')) return ParseInt();
-            throw Fail($"unexpected '{c}'");
+            throw Fail($"unexpected '{Printable.Of(c.ToString())}'");
         }
 
         private List<long> ParseTuple()
@@ -131,7 +131,7 @@ internal sealed record NpyHeader(NpyDtype Dtype, bool FortranOrder, int[] Shape,
             if (Peek() == '-') pos++;
             while (pos < text.Length && char.IsAsciiDigit(text[pos])) pos++;
             if (!long.TryParse(text.AsSpan(start, pos - start), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
-                throw Fail($"'{text[start..Math.Min(pos + 1, text.Length)]}' is not a valid integer");
+                throw Fail($"'{Printable.Of(text[start..Math.Min(pos + 1, text.Length)])}' is not a valid integer");
             if (pos < text.Length && text[pos] is 'L' or 'l') pos++;
             return v;
         }

@@ -48,14 +48,25 @@ public sealed record TextDataset(string[] Texts, int[] Labels, string[] ClassNam
     /// </summary>
     public static TextDataset FromCsv(string path, string textColumn = "text", string labelColumn = "label", char? delimiter = null)
     {
-        string content;
-        try { content = File.ReadAllText(path, new UTF8Encoding(false, true)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException or ArgumentException)
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new SequorException($"csv file '{path}': cannot be read as UTF-8 ({e.Message})", e);
+            throw new SequorException($"csv file '{path}': cannot be read ({e.Message})", e);
         }
         char sep = delimiter ?? (Path.GetExtension(path).ToLowerInvariant() is ".tsv" or ".tab" ? '\t' : ',');
-        return FromCsvText(content, path, textColumn, labelColumn, sep);
+        return FromCsvBytes(bytes, path, textColumn, labelColumn, sep);
+    }
+
+    internal static TextDataset FromCsvBytes(byte[] bytes, string source, string textColumn, string labelColumn, char sep)
+    {
+        string content;
+        try { content = new UTF8Encoding(false, true).GetString(bytes); }
+        catch (DecoderFallbackException)
+        {
+            throw new SequorException($"csv file '{source}': is not valid UTF-8");
+        }
+        return FromCsvText(content, source, textColumn, labelColumn, sep);
     }
 
     internal static TextDataset FromCsvText(string content, string source, string textColumn, string labelColumn, char sep)
@@ -65,7 +76,7 @@ public sealed record TextDataset(string[] Texts, int[] Labels, string[] ClassNam
         var header = rows[0];
         int textAt = Array.IndexOf(header, textColumn), labelAt = Array.IndexOf(header, labelColumn);
         if (textAt < 0 || labelAt < 0)
-            throw new SequorException($"csv file '{source}': has no column '{(textAt < 0 ? textColumn : labelColumn)}' (columns: {string.Join(", ", header.Select(h => h.Length > 40 ? h[..40] + "…" : h))})");
+            throw new SequorException($"csv file '{source}': has no column '{(textAt < 0 ? textColumn : labelColumn)}' (columns: {Printable.Of(string.Join(", ", header), 200)})");
         var texts = new string[rows.Count - 1];
         var raw = new string[rows.Count - 1];
         for (int r = 1; r < rows.Count; r++)

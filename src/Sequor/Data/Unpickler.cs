@@ -355,12 +355,7 @@ internal sealed class Unpickler
 
     private object Memo(int at, long key) => memo.TryGetValue(key, out var v) ? v : throw Fail(at, $"memo entry {key} was never stored");
 
-    private static string Printable(string s)
-    {
-        var sb = new StringBuilder(Math.Min(s.Length, 60));
-        foreach (char c in s.Length > 60 ? s[..60] : s) sb.Append(c is >= ' ' and < (char)0x7F ? c : '?');
-        return sb.ToString();
-    }
+    private static string Printable(string s) => Data.Printable.Of(s);
 
     private SequorException Fail(int at, string what) => new($"pickle in '{source}' at byte {at}: {what}");
 }
