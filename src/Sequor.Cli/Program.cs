@@ -1,10 +1,13 @@
-using System.Reflection;
+using Sequor.Cli;
 
-var version = typeof(Sequor.Tensor).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-if (args is ["--version"] or [])
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    Console.WriteLine($"sequor {version}");
-    return 0;
-}
-Console.Error.WriteLine($"sequor: unknown command '{args[0]}' (this version only prints its version: sequor --version)");
-return 2;
+    // The first Ctrl-C stops training after the current batch (checkpoints stay intact); a second one kills.
+    if (cancellation.IsCancellationRequested) return;
+    e.Cancel = true;
+    cancellation.Cancel();
+    Console.Error.WriteLine("sequor: stopping after the current batch (Ctrl-C again to abort)");
+};
+var options = new CliOptions(Console.Out, Console.Error, !Console.IsOutputRedirected, cancellation.Token);
+return SequorCli.Run(args, options);

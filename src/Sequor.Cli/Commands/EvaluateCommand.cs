@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Sequor.Data;
+using Sequor.Training;
+
+namespace Sequor.Cli.Commands;
+
+/// <summary><c>sequor evaluate</c>: loss and accuracy of a saved model on the test part of the data.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(CliOptions options)
+    {
+        var modelPath = new Argument<string>("model") { Description = "A .keras or .h5 model file" };
+        var data = Shared.Data();
+        var (textColumn, labelColumn) = Shared.Columns();
+        var command = new Command("evaluate", "Loss and accuracy on the test part: x_test/y_test of an npz, test/ of an aclImdb folder, or every row of a CSV/TSV file")
+        {
+            modelPath, data, textColumn, labelColumn,
+        };
+        command.SetAction(Shared.Run(options, result =>
+        {
+            options.TextColumn = result.GetValue(textColumn)!;
+            options.LabelColumn = result.GetValue(labelColumn)!;
+            string path = result.GetValue(modelPath)!;
+            using var model = Sequential.Load(path);
+            var metadata = ModelMetadata.Load(path);
+            var (x, y) = TestPart(model, metadata, result.GetValue(data)!, options);
+            var loss = model.OutputShape[^1] > 1 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy;
+            model.Compile(new RMSprop(), loss, Metric.Accuracy);
+            var (testLoss, accuracy) = model.Evaluate(x, y, batchSize: 512);
+            options.Out.WriteLine($"{x.Dim(0)} samples - loss: {testLoss:F4} - accuracy: {accuracy:F4}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The test sequences padded to the model's length, with their labels; ids beyond the model's vocabulary become OOV.</summary>
+    internal static (Tensor X, Tensor Y) TestPart(Sequential model, ModelMetadata? metadata, string source, CliOptions options)
+    {
+        int vocabulary = ModelSource.Vocabulary(model) ?? metadata?.NumWords
+            ?? throw new SequorException($"model '{model.Name}': cannot tell its vocabulary (no Embedding, no one-hot input)");
+        int maxlen = model.InputShape[0];
+        LabeledSequences test;
+        if (metadata?.Vectorizer is { } vectorizer)
+        {
+            // the model was trained on raw text: vectorize the test texts with the training vocabulary
+            var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "test") : TextDataset.FromCsv(source, options.TextColumn, options.LabelColumn);
+            var names = metadata.ClassNames;
+            var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
+            if (labels.Contains(-1)) throw new SequorException($"'{source}': labels {string.Join(", ", texts.ClassNames.Except(names))} are not among the model's classes ({string.Join(", ", names)})");
+            test = new LabeledSequences(vectorizer.Transform(texts.Texts), labels);
+        }
+        else
+        {
+            var dataset = Dataset.Load(source, vocabulary, options);
+            test = dataset.Test ?? dataset.Train;  // a CSV/TSV file has no test part: all of its rows are the test
+        }
+        return (Sequences.PadToTensor(Dataset.Clip(test.X, vocabulary), maxlen), Dataset.Labels(test.Y));
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Sequor.Data;
+
+namespace Sequor.Cli.Commands;
+
+/// <summary><c>sequor predict</c>: the model's outputs for token ids (.npy, .json) or raw reviews (.txt).</summary>
+internal static class PredictCommand
+{
+    public static Command Create(CliOptions options)
+    {
+        var modelPath = new Argument<string>("model") { Description = "A .keras or .h5 model file" };
+        var input = new Option<string>("--input") { Description = ".npy or .json (a list of lists) of token ids, or .txt with one raw review per line", Required = true };
+        var output = new Option<string?>("--output") { Description = "Also write the lines to this file" };
+        var command = new Command("predict", "Print the model's output for each input sequence, one line each") { modelPath, input, output };
+        command.SetAction(Shared.Run(options, result =>
+        {
+            string path = result.GetValue(modelPath)!;
+            using var model = Sequential.Load(path);
+            var metadata = ModelMetadata.Load(path);
+            var sequences = ReadInput(result.GetValue(input)!, metadata);
+            var x = Sequences.PadToTensor(sequences, model.InputShape[0]);
+            var y = model.Predict(x, batchSize: 512);
+            int width = y.Length / y.Dim(0);
+            var lines = new List<string>(y.Dim(0));
+            for (int i = 0; i < y.Dim(0); i++)
+            {
+                var row = y.Span.Slice(i * width, width).ToArray();
+                string line = string.Join(" ", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+                if (metadata is { ClassNames.Length: > 0 } m) line += "\t" + m.ClassNames[width == 1 ? (row[0] > 0.5f ? 1 : 0) : Array.IndexOf(row, row.Max())];
+                lines.Add(line);
+            }
+            foreach (var line in lines) options.Out.WriteLine(line);
+            if (result.GetValue(output) is { } file) AtomicFile.Write(file, s => { using var w = new StreamWriter(s); foreach (var line in lines) w.WriteLine(line); });
+            return 0;
+        }));
+        return command;
+    }
+
+    private static int[][] ReadInput(string path, ModelMetadata? metadata)
+    {
+        if (!File.Exists(path)) throw new SequorException($"--input '{path}': no such file");
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".npy":
+                var array = NpyReader.Read(path);
+                if (array.IsObject) return array.ToSequences();
+                if (array.Shape.Count != 2) throw new SequorException($"--input '{path}': expected a 2-D array of token ids, got shape {Tensor.Format(array.Shape.ToArray())}");
+                var flat = array.ToInt32Array();
+                int columns = array.Shape[1];
+                return Enumerable.Range(0, array.Shape[0]).Select(r => flat.AsSpan(r * columns, columns).ToArray()).ToArray();
+            case ".json":
+                try
+                {
+                    return JsonSerializer.Deserialize<int[][]>(File.ReadAllText(path)) ?? throw new SequorException($"--input '{path}': empty JSON");
+                }
+                catch (JsonException e)
+                {
+                    throw new SequorException($"--input '{path}': expected a JSON list of lists of token ids ({Shared.OneLine(e.Message)})");
+                }
+            case ".txt":
+                var vectorizer = metadata?.Vectorizer
+                    ?? throw new SequorException($"--input '{path}': raw text needs a model trained on text (with its vectorizer beside it); this model takes token ids (.npy or .json)");
+                return vectorizer.Transform(File.ReadAllLines(path).Where(l => l.Length > 0));
+            default:
+                throw new SequorException($"--input '{path}': expected .npy, .json or .txt");
+        }
+    }
+}

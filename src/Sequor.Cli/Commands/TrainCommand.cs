@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Sequor.Cli.Plots;
+using Sequor.Data;
+
+namespace Sequor.Cli.Commands;
+
+/// <summary><c>sequor train</c>: the notebook's training of one model, from data to best checkpoint.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliOptions options)
+    {
+        var model = new Option<string>("--model") { Description = $"A preset ({string.Join(", ", Presets.Names)}), a Keras config .json, or a .keras/.h5 model to continue training", Required = true };
+        var data = Shared.Data();
+        var numWords = Shared.NumWords();
+        var maxlen = Shared.Maxlen();
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping usually ends sooner)", DefaultValueFactory = _ => 100 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch", DefaultValueFactory = _ => 64 };
+        var optimizer = new Option<string>("--optimizer") { Description = "rmsprop, adam or sgd", DefaultValueFactory = _ => "rmsprop" };
+        optimizer.AcceptOnlyFromAmong("rmsprop", "adam", "sgd");
+        var learningRate = new Option<float>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 1e-4f };
+        var patience = new Option<int>("--patience") { Description = "Early-stopping patience in epochs (best weights are restored)", DefaultValueFactory = _ => 3 };
+        var validationSplit = new Option<double>("--validation-split") { Description = "Fraction of the training part held out, as train_test_split(test_size=…, random_state=42)", DefaultValueFactory = _ => 0.2 };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Where the best model is saved (.keras or .h5)", DefaultValueFactory = _ => "best.keras" };
+        var seed = Shared.Seed();
+        var threads = Shared.Threads();
+        var plot = new Option<string?>("--plot") { Description = "Write the loss curves to this PNG (accuracy beside it, *-accuracy.png)" };
+        var historyCsv = new Option<string?>("--history") { Description = "Write the per-epoch history to this CSV" };
+        var (textColumn, labelColumn) = Shared.Columns();
+
+        var command = new Command("train", "Train a model on IMDB or your own texts, as the chapter does")
+        {
+            model, data, numWords, maxlen, epochs, batchSize, optimizer, learningRate, patience, validationSplit, checkpoint, seed, threads, plot, historyCsv, textColumn, labelColumn,
+        };
+        command.SetAction(Shared.Run(options, result =>
+        {
+            options.TextColumn = result.GetValue(textColumn)!;
+            options.LabelColumn = result.GetValue(labelColumn)!;
+            string modelName = result.GetValue(model)!;
+            int words = result.GetValue(numWords) ?? (Presets.Exists(modelName) ? Presets.ChapterNumWords(modelName) : 500);
+            int length = Shared.Positive(result.GetValue(maxlen), "--maxlen");
+            double split = result.GetValue(validationSplit);
+            if (!(split > 0 && split < 1)) throw new SequorException($"--validation-split must be between 0 and 1, got {split}");
+            var settings = new TrainSettings(Shared.Positive(result.GetValue(epochs), "--epochs"), Shared.Positive(result.GetValue(batchSize), "--batch-size"),
+                result.GetValue(optimizer)!, Shared.PositiveFloat(result.GetValue(learningRate), "--lr"), Shared.NonNegative(result.GetValue(patience), "--patience"),
+                result.GetValue(checkpoint), result.GetValue(seed), result.GetValue(threads), result.GetValue(historyCsv));
+            if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
+
+            var dataset = Dataset.Load(result.GetValue(data)!, words, options);
+            int classes = Math.Max(2, dataset.ClassNames.Length);
+            using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);
+            int modelLength = network.InputShape[0];
+            var (train, validation) = dataset.SplitValidation(split);
+            var x = Sequences.PadToTensor(train.X, modelLength);
+            var valX = Sequences.PadToTensor(validation.X, modelLength);
+            options.Status($"{dataset.Description}: {train.Count} training and {validation.Count} validation sequences of length {modelLength}");
+
+            var outcome = Trainer.Fit(network, x, Dataset.Labels(train.Y), (valX, Dataset.Labels(validation.Y)), classes, settings, options, $"{modelName}");
+            new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint!);
+            if (result.GetValue(plot) is { } png)
+            {
+                CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss");
+                CurvesPlot.SavePng(Shared.Beside(png, "-accuracy"), outcome.History, "accuracy", $"{modelName}: accuracy");
+            }
+            var h = outcome.History;
+            int best = outcome.BestEpoch;
+            options.Out.WriteLine($"best epoch {best + 1} of {outcome.EpochsRun}: val_loss {h["val_loss"][best]:F4}, val_accuracy {h["val_accuracy"][best]:F4}; " +
+                $"{outcome.SecondsPerEpoch:F2} s per epoch; best model in {settings.Checkpoint}");
+            if (outcome.Interrupted)
+            {
+                options.Error.WriteLine($"sequor: interrupted; the best checkpoint so far is intact in {settings.Checkpoint}");
+                return 130;
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

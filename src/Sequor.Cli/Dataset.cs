@@ -1,0 +1,98 @@
+using Sequor.Data;
+
+namespace Sequor.Cli;
+
+/// <summary>Sequences of token ids with integer labels.</summary>
+internal sealed record LabeledSequences(int[][] X, int[] Y)
+{
+    public int Count => X.Length;
+
+    public LabeledSequences Take(int[] rows) => new(rows.Select(i => X[i]).ToArray(), rows.Select(i => Y[i]).ToArray());
+}
+
+/// <summary>
+/// What <c>--data</c> names, loaded: the training part, the test part (when the source has one), the class
+/// names, and the vectorizer that turned raw text into ids (text sources only).
+/// </summary>
+internal sealed record Dataset(string Description, LabeledSequences Train, LabeledSequences? Test, string[] ClassNames, TextVectorizer? Vectorizer)
+{
+    /// <summary>
+    /// Loads <paramref name="source"/>: <c>imdb</c> (Keras's dataset: cache, ~/.keras, or download), an
+    /// <c>imdb.npz</c>-style file (x_train, y_train, x_test, y_test — processed as Keras processes imdb.npz — or
+    /// Keras-processed arr_0…arr_3), an aclImdb folder, or a CSV/TSV file of text and label columns. Ids at or
+    /// above <paramref name="numWords"/> become the out-of-vocabulary id 2, as <c>load_data(num_words=…)</c>.
+    /// </summary>
+    public static Dataset Load(string source, int numWords, CliOptions options)
+    {
+        if (numWords < 3) throw new SequorException($"--num-words must be at least 3 (ids 0–2 are padding, start and out-of-vocabulary), got {numWords}");
+        if (source == "imdb") return FromImdb(null, numWords, options);
+        if (Directory.Exists(source)) return FromText(TextDataset.FromAclImdb(source, "train"),
+            Directory.Exists(Path.Combine(source, "test")) ? TextDataset.FromAclImdb(source, "test") : null, $"aclImdb folder '{source}'", numWords, options);
+        if (!File.Exists(source))
+            throw new SequorException($"--data '{source}': no such file or folder (give imdb, an imdb.npz-style file, an aclImdb folder or a CSV/TSV file)");
+        string extension = Path.GetExtension(source).ToLowerInvariant();
+        return extension switch
+        {
+            ".npz" => FromNpz(source, numWords, options),
+            ".csv" or ".tsv" or ".txt" => FromText(TextDataset.FromCsv(source, options.TextColumn, options.LabelColumn), null, $"'{source}'", numWords, options),
+            _ => throw new SequorException($"--data '{source}': unknown kind of file (expected .npz, .csv or .tsv, or a folder)"),
+        };
+    }
+
+    private static Dataset FromImdb(string? path, int numWords, CliOptions options)
+    {
+        var progress = new Progress<(long Done, long Total)>(p => options.Status($"downloading imdb.npz: {p.Done / 1_000_000.0:F1} MB" + (p.Total > 0 ? $" of {p.Total / 1_000_000.0:F1} MB" : "")));
+        ((int[][] X, int[] Y) Train, (int[][] X, int[] Y) Test) loaded;
+        try
+        {
+            loaded = Imdb.LoadData(path, numWords: numWords, progress: progress);
+        }
+        catch (SequorException e) when (path is null)
+        {
+            throw new SequorException($"{e.Message} (with the CLI: --data /path/to/imdb.npz)");
+        }
+        var ((xTrain, yTrain), (xTest, yTest)) = loaded;
+        return new Dataset(path is null ? $"IMDB (num_words={numWords})" : $"'{path}' (num_words={numWords})",
+            new LabeledSequences(xTrain, yTrain), new LabeledSequences(xTest, yTest), ["negative", "positive"], null);
+    }
+
+    private static Dataset FromNpz(string path, int numWords, CliOptions options)
+    {
+        var arrays = NpzArchive.Read(path);
+        if (arrays.ContainsKey("x_train")) return FromImdb(path, numWords, options);
+        if (!arrays.ContainsKey("arr_0") || !arrays.ContainsKey("arr_1"))
+            throw new SequorException($"'{path}': expected keys x_train, y_train, x_test, y_test (or arr_0…arr_3), found {string.Join(", ", arrays.Keys)}");
+        LabeledSequences Part(string x, string y) => new(Clip(arrays[x].ToSequences(), numWords), arrays[y].ToInt32Array());
+        var test = arrays.ContainsKey("arr_2") && arrays.ContainsKey("arr_3") ? Part("arr_2", "arr_3") : null;
+        return new Dataset($"'{path}' (num_words={numWords})", Part("arr_0", "arr_1"), test, ["negative", "positive"], null);
+    }
+
+    private static Dataset FromText(TextDataset train, TextDataset? test, string description, int numWords, CliOptions options)
+    {
+        options.Status($"building a vocabulary of {numWords} tokens from {train.Count} texts");
+        var vectorizer = new TextVectorizer(maxTokens: numWords);
+        vectorizer.Adapt(train.Texts);
+        LabeledSequences Encode(TextDataset d, string[] names)
+        {
+            // the test part's labels are mapped onto the training part's class names
+            var labels = d.Labels.Select(l => Array.IndexOf(names, d.ClassNames[l])).ToArray();
+            int unknown = Array.IndexOf(labels, -1);
+            if (unknown >= 0) throw new SequorException($"{description}: test label '{d.ClassNames[d.Labels[unknown]]}' does not occur in the training part");
+            return new LabeledSequences(vectorizer.Transform(d.Texts), labels);
+        }
+        return new Dataset(description, Encode(train, train.ClassNames), test is null ? null : Encode(test, train.ClassNames), train.ClassNames, vectorizer);
+    }
+
+    /// <summary>Ids at or above the vocabulary become the out-of-vocabulary id 2 (Keras's num_words).</summary>
+    internal static int[][] Clip(int[][] sequences, int numWords) =>
+        sequences.Select(s => s.Select(id => id >= numWords ? 2 : id).ToArray()).ToArray();
+
+    /// <summary>The notebook's validation split: train_test_split(test_size=0.2, random_state=42).</summary>
+    public (LabeledSequences Train, LabeledSequences Validation) SplitValidation(double fraction, long seed = 42)
+    {
+        var (train, validation) = Split.TrainTestSplit(Train.Count, testSize: fraction, randomState: seed);
+        return (Train.Take(train), Train.Take(validation));
+    }
+
+    public static Tensor Labels(int[] y) => new(y.Select(v => (float)v).ToArray(), y.Length);
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sequor.Data;
+
+namespace Sequor.Cli;
+
+/// <summary>
+/// What the CLI keeps beside a model file so that <c>predict</c> and <c>evaluate</c> treat inputs as
+/// training did: class names, the sequence length and vocabulary, and the text vectorizer when the model
+/// was trained on raw text. Stored as <c>&lt;model&gt;.sequor.json</c> (and <c>&lt;model&gt;.vectorizer.json</c>), so the
+/// model file itself stays a plain Keras file.
+/// </summary>
+internal sealed record ModelMetadata(string[] ClassNames, int Maxlen, int NumWords, TextVectorizer? Vectorizer)
+{
+    public static string PathFor(string model) => model + ".sequor.json";
+
+    private static string VectorizerPath(string model) => model + ".vectorizer.json";
+
+    public void Save(string model)
+    {
+        var json = new JsonObject
+        {
+            ["class_names"] = new JsonArray(ClassNames.Select(c => (JsonNode)c).ToArray()),
+            ["maxlen"] = Maxlen,
+            ["num_words"] = NumWords,
+            ["vectorizer"] = Vectorizer is null ? null : Path.GetFileName(VectorizerPath(model)),
+        };
+        Vectorizer?.Save(VectorizerPath(model));
+        string temporary = PathFor(model) + ".tmp";
+        File.WriteAllText(temporary, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temporary, PathFor(model), overwrite: true);
+    }
+
+    /// <summary>The metadata beside <paramref name="model"/>, or null when there is none (a model from Keras).</summary>
+    public static ModelMetadata? Load(string model)
+    {
+        string path = PathFor(model);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var names = json["class_names"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+            var vectorizer = json["vectorizer"] is { } v ? TextVectorizer.Load(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, v.GetValue<string>())) : null;
+            return new ModelMetadata(names, json["maxlen"]!.GetValue<int>(), json["num_words"]!.GetValue<int>(), vectorizer);
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new SequorException($"'{path}': damaged model metadata ({e.Message.Split('\n')[0]})");
+        }
+    }
+}

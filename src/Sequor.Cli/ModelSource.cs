@@ -1,0 +1,45 @@
+using Sequor.Formats;
+using Sequor.Layers;
+
+namespace Sequor.Cli;
+
+/// <summary>Turns <c>--model</c> (a preset, a Keras config JSON, or a model file) into a built model.</summary>
+internal static class ModelSource
+{
+    public static bool IsFile(string model) => model.EndsWith(".keras", StringComparison.OrdinalIgnoreCase) || model.EndsWith(".h5", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The vocabulary a model reads: its Embedding's input_dim, or its one-hot depth.</summary>
+    public static int? Vocabulary(Sequential model) => model.Layers[0] switch
+    {
+        Embedding e => e.InputDim,
+        _ when model.IsBuilt && model.InputShape.Count == 2 => model.InputShape[1],
+        _ => null,
+    };
+
+    public static Sequential Create(string model, int numWords, int maxlen, int classes, int seed)
+    {
+        if (Presets.Exists(model)) return Presets.Create(model, numWords, maxlen, classes, seed);
+        if (model.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(model)) throw new SequorException($"--model '{model}': no such file");
+            var loaded = KerasConfigReader.Read(File.ReadAllText(model), kerasVersion: null, inputShape: [maxlen]).Model;
+            CheckHead(loaded, classes, model);
+            return loaded;
+        }
+        if (IsFile(model))
+        {
+            var loaded = Sequential.Load(model);
+            CheckHead(loaded, classes, model);
+            return loaded;
+        }
+        throw new SequorException($"--model '{model}': not a preset ({string.Join(", ", Presets.Names)}), a .json Keras config or a .keras/.h5 model file");
+    }
+
+    private static void CheckHead(Sequential model, int classes, string source)
+    {
+        if (!model.IsBuilt) return;
+        int width = model.OutputShape[^1], expected = classes > 2 ? classes : 1;
+        if (width != expected)
+            throw new SequorException($"--model '{source}': its output has width {width}, the data has {classes} classes (expected width {expected})");
+    }
+}

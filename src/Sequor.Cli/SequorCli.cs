@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Sequor.Cli.Commands;
+
+namespace Sequor.Cli;
+
+/// <summary>The <c>sequor</c> command line: parse, then run one command inside the error boundary.</summary>
+internal static class SequorCli
+{
+    public static int Run(string[] args, CliOptions options)
+    {
+        var root = new RootCommand("Sequor: recurrent networks for text, Keras-compatible, in pure C#")
+        {
+            TrainCommand.Create(options),
+            EvaluateCommand.Create(options),
+            PredictCommand.Create(options),
+            SummaryCommand.Create(options),
+            DataCommand.Create(options),
+            ReproduceCommand.Create(options),
+        };
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            // one line for the user, not the whole help text
+            options.Error.WriteLine($"sequor: {Shared.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see sequor --help)");
+            return 2;
+        }
+        return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });
+    }
+}

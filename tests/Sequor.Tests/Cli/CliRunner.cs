@@ -1,0 +1,48 @@
+using Sequor.Cli;
+
+namespace Sequor.Tests.Cli;
+
+/// <summary>Runs the <c>sequor</c> command in-process with captured output, as a redirected console.</summary>
+internal static class CliRunner
+{
+    public static (int Exit, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = SequorCli.Run(args, new CliOptions(output, error, terminal: false, CancellationToken.None));
+        return (exit, output.ToString(), error.ToString());
+    }
+}
+
+/// <summary>A small imdb.npz in Keras's raw layout (word ranks from 1, int64 labels), learnable from planted words.</summary>
+internal static class SyntheticImdb
+{
+    public static string Write(string folder, int train = 400, int test = 120, int seed = 1)
+    {
+        var random = new Random(seed);
+        (int[][] X, long[] Y) Part(int n)
+        {
+            var x = new int[n][];
+            var y = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                int label = random.Next(2);
+                y[i] = label;
+                x[i] = Enumerable.Range(0, random.Next(20, 160))
+                    .Select(_ => random.NextDouble() < 0.08 ? (label == 1 ? random.Next(1, 6) : random.Next(6, 11)) : random.Next(20, 2000)).ToArray();
+            }
+            return (x, y);
+        }
+        var (xTrain, yTrain) = Part(train);
+        var (xTest, yTest) = Part(test);
+        string path = Path.Combine(folder, "imdb.npz");
+        Sequor.Data.NpzArchive.Write(path, new Dictionary<string, Sequor.Data.NpyArray>
+        {
+            ["x_train"] = Sequor.Data.NpyArray.FromSequences(xTrain),
+            ["y_train"] = Sequor.Data.NpyArray.FromArray(yTrain, train),
+            ["x_test"] = Sequor.Data.NpyArray.FromSequences(xTest),
+            ["y_test"] = Sequor.Data.NpyArray.FromArray(yTest, test),
+        });
+        return path;
+    }
+}

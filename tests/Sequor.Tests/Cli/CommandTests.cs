@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+
+namespace Sequor.Tests.Cli;
+
+public class CommandTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("sequor-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void SummaryOfTheLstmPresetPrintsKerasTotal()
+    {
+        var (exit, output, _) = CliRunner.Run("summary", "lstm");
+        Assert.Equal(0, exit);
+        Assert.Contains("Total params: 8,809", output);
+    }
+
+    public static TheoryData<string[], string> UserErrors => new()
+    {
+        { ["summary", "transformer"], "neither a preset" },
+        { ["train", "--model", "nope", "--data", "/no/such/imdb.npz"], "no such file" },
+        { ["train", "--model", "lstm", "--epochs", "many"], "--epochs" },
+        { ["train", "--model", "lstm", "--optimizer", "adagrad"], "adagrad" },
+        { ["train", "--model", "lstm", "--lr", "-1", "--data", "/dev/null"], "--lr" },
+        { ["predict", "/no/such/model.keras", "--input", "x.json"], "model.keras" },
+        { ["evaluate", "/no/such/model.h5"], "model.h5" },
+        { ["frobnicate"], "frobnicate" },
+    };
+
+    [Theory, MemberData(nameof(UserErrors))]
+    public void EveryUserErrorIsOneLineOnStandardErrorWithANonZeroExit(string[] args, string mentioned)
+    {
+        var (exit, _, error) = CliRunner.Run(args);
+        Assert.NotEqual(0, exit);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("sequor: ", lines[0]);
+        Assert.Contains(mentioned, lines[0]);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void NoNetworkAndNoDataFileSaysHowToPassALocalFile()
+    {
+        string home = Directory.CreateDirectory(Path.Combine(folder, "home")).FullName;
+        string? savedHome = Environment.GetEnvironmentVariable("HOME"), savedSequor = Environment.GetEnvironmentVariable("SEQUOR_HOME");
+        try
+        {
+            // an empty home: no Sequor cache, no ~/.keras; this machine has no route to the download host
+            Environment.SetEnvironmentVariable("HOME", home);
+            Environment.SetEnvironmentVariable("SEQUOR_HOME", home);
+            var (exit, _, error) = CliRunner.Run("data", "stats");
+            Assert.Equal(1, exit);
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("--data /path/to/imdb.npz", error);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HOME", savedHome);
+            Environment.SetEnvironmentVariable("SEQUOR_HOME", savedSequor);
+        }
+    }
+
+    [SkippableFact]
+    public void PredictOnARealKerasFilePrintsTheExpectedOutputs()
+    {
+        Skip.If(SharedData.Root is null, "../shared/data is absent (a fresh machine outside this workspace): the real Keras files are not here");
+        string model = SharedData.File("data", "keras-models", "cnjxkdrk__hongong", "best-gru-model.h5")!;
+        var expected = JsonNode.Parse(File.ReadAllText(SharedData.File("data", "keras-models", "expected", "cnjxkdrk__hongong", "best-gru-model.h5.json")!))!;
+        string input = Path.Combine(folder, "inputs.json");
+        File.WriteAllText(input, expected["inputs"]!.ToJsonString());
+
+        var (exit, output, error) = CliRunner.Run("predict", model, "--input", input);
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var values = expected["expected"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.Equal(values.Length, lines.Length);
+        for (int i = 0; i < values.Length; i++)
+            Assert.True(Math.Abs(double.Parse(lines[i], System.Globalization.CultureInfo.InvariantCulture) - values[i]) <= 1e-4, $"row {i}: {lines[i]} vs {values[i]}");
+    }
+
+    [Fact]
+    public void TrainOnACsvOfLabelledTextThenPredictRawReviewsWithLabelNames()
+    {
+        var random = new Random(3);
+        string[] good = ["wonderful", "great", "superb", "moving"], bad = ["awful", "boring", "dreadful", "weak"], filler = ["the", "film", "plot", "actor", "scene", "story", "and", "was"];
+        var csv = new System.Text.StringBuilder("review,sentiment\n");
+        for (int i = 0; i < 300; i++)
+        {
+            bool positive = i % 2 == 0;
+            var words = Enumerable.Range(0, 20).Select(_ => random.NextDouble() < 0.2 ? (positive ? good : bad)[random.Next(4)] : filler[random.Next(filler.Length)]);
+            csv.Append('"').Append(string.Join(' ', words)).Append("\",").Append(positive ? "pos" : "neg").Append('\n');
+        }
+        string data = Path.Combine(folder, "reviews.csv");
+        File.WriteAllText(data, csv.ToString());
+        string checkpoint = Path.Combine(folder, "text.keras");
+        var (exit, _, error) = CliRunner.Run("train", "--model", "gru", "--data", data, "--text-column", "review", "--label-column", "sentiment",
+            "--num-words", "50", "--maxlen", "20", "--epochs", "12", "--optimizer", "adam", "--lr", "0.01", "--checkpoint", checkpoint);
+        Assert.True(exit == 0, error);
+
+        string reviews = Path.Combine(folder, "new.txt");
+        File.WriteAllLines(reviews, ["a wonderful superb film", "an awful boring dreadful plot"]);
+        var (predictExit, output, predictError) = CliRunner.Run("predict", checkpoint, "--input", reviews);
+        Assert.True(predictExit == 0, predictError);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("\tpos", lines[0]);
+        Assert.EndsWith("\tneg", lines[1]);
+
+        var (evaluateExit, evaluation, _) = CliRunner.Run("evaluate", checkpoint, "--data", data, "--text-column", "review", "--label-column", "sentiment");
+        Assert.Equal(0, evaluateExit);
+        Assert.Matches(@"^300 samples - loss: \d\.\d{4} - accuracy: \d\.\d{4}", evaluation);
+    }
+}

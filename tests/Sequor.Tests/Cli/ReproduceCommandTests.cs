@@ -1,0 +1,54 @@
+using System.Text.RegularExpressions;
+
+namespace Sequor.Tests.Cli;
+
+public class ReproduceCommandTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("sequor-reproduce-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void ReproduceRunsTheChapterAndWritesAReportWithSixModelsAndValidPngs()
+    {
+        string data = SyntheticImdb.Write(folder);
+        string output = Path.Combine(folder, "out");
+        var (exit, stdout, stderr) = CliRunner.Run("reproduce", "--data", data, "--out", output, "--epochs", "2", "--threads", "2");
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        var rows = report.Split('\n').Where(l => Regex.IsMatch(l, @"^\| (simplernn-onehot|embedding-simplernn|lstm|lstm-dropout|lstm-2layer|gru) \|")).ToArray();
+        Assert.Equal(6, rows.Length);
+        foreach (var row in rows)
+        {
+            var cells = row.Split('|', StringSplitOptions.TrimEntries);
+            Assert.Matches(@"^[\d,]+$", cells[2]);                          // params
+            Assert.Equal("2", cells[3]);                                    // epochs run
+            Assert.Matches(@"^[12]$", cells[4]);                            // best epoch
+            Assert.Matches(@"^\d\.\d{4}$", cells[5]);                       // best val_loss
+            Assert.Matches(@"^\d\.\d{4}$", cells[6]);                       // val_accuracy
+            Assert.Matches(@"^\d+\.\d{2}$", cells[7]);                      // seconds per epoch
+            Assert.Matches(@"^\d+, \d+, 0\.\d+, 0\.\d+, \d+s$", cells[8]);  // the notebook's figures beside
+        }
+        Assert.Contains("| lstm | 8,809 |", report);
+        Assert.Contains("| simplernn-onehot | 2,481 |", report);
+        Assert.Contains("## Test set", report);
+        Assert.Contains("test (120 reviews), best 2-layer LSTM", stdout);
+
+        var images = Regex.Matches(report, @"\(([\w-]+\.png)\)").Select(m => m.Groups[1].Value).Distinct().ToArray();
+        Assert.Equal(13, images.Length);  // the histogram and two curves per model
+        foreach (var image in images) AssertPng(Path.Combine(output, image));
+        Assert.True(File.Exists(Path.Combine(output, "best-2rnn-model.keras")));
+    }
+
+    internal static void AssertPng(string path)
+    {
+        Assert.True(File.Exists(path), $"{path} is missing");
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        int width = (bytes[16] << 24) | (bytes[17] << 16) | (bytes[18] << 8) | bytes[19];
+        int height = (bytes[20] << 24) | (bytes[21] << 16) | (bytes[22] << 8) | bytes[23];
+        Assert.True(width > 100 && height > 100, $"{path}: {width}x{height}");
+    }
+}
