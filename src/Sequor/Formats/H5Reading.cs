@@ -15,11 +15,26 @@ internal static class H5Reading
     private const ulong MaxAttributeElements = 1 << 20;
     private const int MaxChunks = 10_000;
 
-    /// <summary>Opens an HDF5 file held in <paramref name="stream"/> (left open: the caller owns it).</summary>
+    /// <summary>
+    /// Opens the HDF5 file in <paramref name="stream"/> (left open: the caller owns it) after
+    /// <see cref="H5Guard"/> has checked it, which needs the bytes in memory: a file stream is read into memory
+    /// first (Keras models are small next to memory; weights are read whole anyway).
+    /// </summary>
     internal static NativeFile Open(Stream stream)
     {
         if (stream.Length < 8) throw new SequorException("the file is too short to be HDF5");
-        return H5File.Open(stream, leaveOpen: true);
+        if (stream is MemoryStream memory && memory.TryGetBuffer(out var buffer))
+        {
+            H5Guard.Check(buffer);
+            return H5File.Open(stream, leaveOpen: true);
+        }
+        if (stream.Length > Array.MaxLength) throw new SequorException($"the file has {stream.Length} bytes, more than Sequor reads at once");
+        var copy = new MemoryStream((int)stream.Length);
+        stream.Position = 0;
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        H5Guard.Check(copy.GetBuffer().AsSpan(0, (int)copy.Length));
+        return H5File.Open(copy, leaveOpen: false);
     }
 
     /// <summary>

@@ -83,7 +83,7 @@ internal static class KerasConfigWriter
     private static JsonArray BatchShape(IReadOnlyList<int> shape)
     {
         var array = new JsonArray { null };
-        foreach (var d in shape) array.Add(d);
+        foreach (var d in shape) array.Add((JsonNode)d);  // JsonValue, not Add<T>: no reflection, trimming-safe
         return array;
     }
 

@@ -115,7 +115,12 @@ public static class ModelFile
         {
             throw new SequorException($"{Label(path)}: {KerasConfigReader.OneLine(e.Message)}", e);
         }
-        catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException or ThreadAbortException))
+        catch (OutOfMemoryException e)
+        {
+            // PureHDF sizes its buffers from the file; a damaged length asks for more than an array can hold.
+            throw new SequorException($"{Label(path)}: damaged, a stored length is impossibly large ({KerasConfigReader.OneLine(e.Message)})", e);
+        }
+        catch (Exception e)
         {
             throw new SequorException($"{Label(path)}: damaged or not a Keras file ({e.GetType().Name}: {KerasConfigReader.OneLine(e.Message)})", e);
         }

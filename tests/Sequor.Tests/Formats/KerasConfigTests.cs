@@ -1,0 +1,136 @@
+using Sequor.Formats;
+using Sequor.Layers;
+
+namespace Sequor.Tests.Formats;
+
+/// <summary>Keras config JSON ⇄ Sequential in the Keras 2 and Keras 3 forms (§6), including old-file quirks.</summary>
+public class KerasConfigTests
+{
+    // A Keras 2.2-era config: no InputLayer (the first layer carries batch_input_shape), hard_sigmoid, a GRU
+    // without reset_after, unknown keys everywhere.
+    private const string OldKeras2 = """
+        {"class_name": "Sequential", "config": [
+          {"class_name": "Embedding", "config": {"name": "embedding_1", "batch_input_shape": [null, 7], "input_dim": 20,
+             "output_dim": 4, "mask_zero": true, "input_length": 7, "some_future_key": [1, 2]}},
+          {"class_name": "GRU", "config": {"name": "gru_1", "units": 3, "activation": "tanh",
+             "recurrent_activation": "hard_sigmoid", "use_bias": true, "return_sequences": true, "implementation": 1}},
+          {"class_name": "LSTM", "config": {"name": "lstm_1", "units": 2, "recurrent_activation": "hard_sigmoid",
+             "unit_forget_bias": false, "go_backwards": true}},
+          {"class_name": "Dense", "config": {"name": "dense_1", "units": 1, "activation": "sigmoid", "use_bias": false}}]}
+        """;
+
+    [Fact]
+    public void OldKeras2ConfigWithoutInputLayerLoads()
+    {
+        var (model, shape) = KerasConfigReader.Read(OldKeras2, kerasVersion: "2.2.4", inputShape: null);
+        Assert.Equal([7], shape);
+        var embedding = Assert.IsType<Embedding>(model.Layers[0]);
+        Assert.True(embedding.MaskZero);
+        var gru = Assert.IsType<GRU>(model.Layers[1]);
+        Assert.False(gru.ResetAfter);
+        Assert.True(gru.RecurrentActivation.IsKeras2HardSigmoid);
+        var lstm = Assert.IsType<LSTM>(model.Layers[2]);
+        Assert.False(lstm.UnitForgetBias);
+        Assert.True(lstm.GoBackwards);
+        Assert.False(Assert.IsType<Dense>(model.Layers[3]).UseBias);
+    }
+
+    [Fact]
+    public void HardSigmoidFollowsTheFileKerasVersion()
+    {
+        Assert.False(KerasConfigReader.IsKeras2OrOlder("3.6.0"));
+        Assert.True(KerasConfigReader.IsKeras2OrOlder("2.11.0"));
+        Assert.True(KerasConfigReader.IsKeras2OrOlder(null));  // Keras treats a missing version as Keras 1
+        var (model, _) = KerasConfigReader.Read(OldKeras2, kerasVersion: "3.6.0", inputShape: null);
+        Assert.False(((GRU)model.Layers[1]).RecurrentActivation.IsKeras2HardSigmoid);
+    }
+
+    [Theory]
+    [InlineData("""{"class_name": "Conv1D", "config": {"name": "conv"}}""", "Conv1D")]
+    [InlineData("""{"class_name": "LSTM", "config": {"name": "l", "units": 2, "stateful": true}}""", "stateful")]
+    [InlineData("""{"class_name": "LSTM", "config": {"name": "l", "units": 2, "activation": "selu"}}""", "selu")]
+    [InlineData("""{"class_name": "Dense", "config": {"name": "d", "units": 2, "kernel_regularizer": {"class_name": "L2"}}}""", "kernel_regularizer")]
+    [InlineData("""{"class_name": "Bidirectional", "config": {"name": "b", "merge_mode": null, "layer": {"class_name": "LSTM", "config": {"units": 2}}}}""", "merge_mode")]
+    [InlineData("""{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "float16"}}""", "float16")]
+    public void UnsupportedClassOrOptionIsNamed(string layer, string named)
+    {
+        string json = """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5, 3]}}, """ + layer + "]}}";
+        var e = Assert.Throws<SequorException>(() => KerasConfigReader.Read(json, "2.11.0", null));
+        Assert.Contains(named, e.Message);
+    }
+
+    [Fact]
+    public void OpenSequenceLengthNeedsAnInputShape()
+    {
+        const string json = """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, null]}}, {"class_name": "Embedding", "config": {"name": "e", "input_dim": 5, "output_dim": 2}}]}}""";
+        var e = Assert.Throws<SequorException>(() => KerasConfigReader.Read(json, "2.11.0", null));
+        Assert.Contains("None", e.Message);
+        Assert.Equal([9], KerasConfigReader.Read(json, "2.11.0", [9]).InputShape);
+    }
+
+    /// <summary>Every layer and option Sequor has survives .h5 and .keras, Keras 2 and Keras 3 forms.</summary>
+    [Theory]
+    [InlineData("m.h5")]
+    [InlineData("m.keras")]
+    public void EveryLayerAndOptionRoundTrips(string name)
+    {
+        var model = new Sequential(
+        [
+            new Embedding(12, 5, maskZero: true, name: "words") { EmbeddingsInitializer = Initializer.Uniform(-0.1, 0.1) },
+            new Dropout(0.25f),
+            new SimpleRNN(4, Activation.Relu, useBias: false, dropout: 0.1f, recurrentDropout: 0.2f, returnSequences: true, goBackwards: true),
+            new Bidirectional(new LSTM(3, recurrentActivation: Activation.HardSigmoid, unitForgetBias: false, returnSequences: true), MergeMode.Ave),
+            new Bidirectional(new GRU(2, resetAfter: false, returnSequences: true), MergeMode.Concat, name: "bi_gru"),
+            new Bidirectional(new SimpleRNN(2), MergeMode.Mul),
+            new Dense(3, Activation.Softmax, name: "out"),
+        ], seed: 11, name: "everything");
+        model.Build([6]);
+        using var dir = new TempDirectory();
+        model.Save(dir.File(name));
+        var loaded = Sequential.Load(dir.File(name));
+        Assert.Equal(model.SummaryText(), loaded.SummaryText());
+        Assert.Equal("everything", loaded.Name);
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            Assert.Equal(model.Layers[i].GetType(), loaded.Layers[i].GetType());
+            Assert.Equal(model.Layers[i].Name, loaded.Layers[i].Name);
+        }
+        var rnn = (SimpleRNN)loaded.Layers[2];
+        Assert.Equal((Activation.Relu, false, 0.1f, 0.2f, true, true), (rnn.Activation, rnn.UseBias, rnn.Dropout, rnn.RecurrentDropout, rnn.ReturnSequences, rnn.GoBackwards));
+        var bi = (Bidirectional)loaded.Layers[3];
+        Assert.Equal(MergeMode.Ave, bi.MergeMode);
+        Assert.False(((LSTM)bi.Layer).UnitForgetBias);
+        Assert.Same(Activation.HardSigmoid, bi.Layer.RecurrentActivation);
+        Assert.False(((GRU)((Bidirectional)loaded.Layers[4]).Layer).ResetAfter);
+        Assert.Equal(MergeMode.Mul, ((Bidirectional)loaded.Layers[5]).MergeMode);
+        Assert.Same(Activation.Softmax, ((Dense)loaded.Layers[6]).Activation);
+        Assert.Equal(0.25f, ((Dropout)loaded.Layers[1]).Rate);
+
+        var x = Tensor.FromIds([[0, 0, 3, 4, 11, 1], [5, 6, 7, 8, 9, 10]]);
+        Assert.Equal(model.Predict(x).Span.ToArray(), loaded.Predict(x).Span.ToArray());
+    }
+
+    [Theory]
+    [InlineData("w.weights.h5")]
+    [InlineData("w.h5")]
+    public void WeightsOnlyFilesRoundTrip(string name)
+    {
+        var model = DamagedFileTests.SmallModel();
+        using var dir = new TempDirectory();
+        model.SaveWeights(dir.File(name));
+        var other = new Sequential([new Embedding(10, 4), new LSTM(3), new Dense(1, Activation.Sigmoid)], seed: 99);
+        other.Build([5]);
+        other.LoadWeights(dir.File(name));
+        Assert.Equal(model.Weights.Select(w => w.Value.Span.ToArray()), other.Weights.Select(w => w.Value.Span.ToArray()));
+    }
+
+    [Fact]
+    public void Keras2HardSigmoidIsSavedAsKeras2()
+    {
+        var model = new Sequential([new LSTM(2, recurrentActivation: Activation.HardSigmoidKeras2)], seed: 1);
+        model.Build([3, 2]);
+        using var dir = new TempDirectory();
+        model.Save(dir.File("k2.h5"));
+        Assert.True(((LSTM)Sequential.Load(dir.File("k2.h5")).Layers[0]).RecurrentActivation.IsKeras2HardSigmoid);
+    }
+}
