@@ -20,7 +20,11 @@ internal static class KerasArchive
     // JSON entries are small; a larger one is damage, not a model.
     private const long MaxJsonBytes = 64 << 20;
 
-    internal static Sequential Read(Stream stream, int[]? inputShape)
+    /// <summary>
+    /// Reads a .keras archive: config, weights, then the compile settings of <c>compile_config</c> and the optimizer
+    /// state of <c>optimizer/vars</c> when present; what cannot be restored is told to <paramref name="warn"/>.
+    /// </summary>
+    internal static Sequential Read(Stream stream, int[]? inputShape, Action<string>? warn = null)
     {
         using var zip = OpenZip(stream);
         string config = ReadText(zip, Config) ?? throw new SequorException($"the archive has no {Config}");
@@ -34,12 +38,13 @@ internal static class KerasArchive
                 : $"the archive has no {Weights}");
         var (model, shape) = KerasConfigReader.Read(config, version, inputShape);
         LegacyH5.BuildForLoading(model, shape, weightsEntry.Length);
-        using (var weights = ReadBytes(weightsEntry, long.MaxValue))
-        using (var file = H5Reading.Open(weights))
-            WeightsH5.Load(file, model, weights.Length);
+        using var weights = ReadBytes(weightsEntry, long.MaxValue);
+        using var file = H5Reading.Open(weights);
+        WeightsH5.Load(file, model, weights.Length);
 
         if (JsonNode.Parse(config) is JsonObject root && root["compile_config"] is JsonObject compile)
-            model.TrainingConfig = new TrainingConfig(compile.ToJsonString(), Keras3: true);
+            CompileConfig.Restore(model, new TrainingConfig(compile.ToJsonString(), Keras3: true),
+                () => OptimizerState.ReadKeras3(file, model, weights.Length), warn);
         return model;
     }
 
@@ -117,14 +122,16 @@ internal static class KerasArchive
     {
         string version = KerasConfigWriter.KerasVersionFor(model);
         var config = KerasConfigWriter.Write(model, KerasConfigWriter.Style.Keras3);
-        if (model.TrainingConfig is { Keras3: true } training) config["compile_config"] = JsonNode.Parse(training.Json);
+        bool compiled = model.Optimizer is not null && model.Loss is not null;
+        if (compiled) config["compile_config"] = CompileConfig.WriteKeras3(model);
+        else if (model.TrainingConfig is { Keras3: true } training) config["compile_config"] = JsonNode.Parse(training.Json);
         var metadata = new JsonObject
         {
             ["keras_version"] = version,
             ["date_saved"] = DateTime.Now.ToString("yyyy-MM-dd@HH:mm:ss", CultureInfo.InvariantCulture),
         };
         var weights = new MemoryStream();
-        WeightsH5.Write(model, weights);
+        WeightsH5.Write(model, weights, includeOptimizer: compiled);
 
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         // Keras writes the entries in this order, uncompressed.

@@ -14,8 +14,12 @@ internal static class LegacyH5
 {
     internal const string Backend = "tensorflow";
 
-    /// <summary>Reads a full-model .h5: config, then weights; keeps <c>training_config</c> as raw JSON.</summary>
-    internal static Sequential Read(Stream stream, int[]? inputShape)
+    /// <summary>
+    /// Reads a full-model .h5: config, then weights, then the compile settings of <c>training_config</c> and the
+    /// optimizer state of <c>optimizer_weights</c> when present. What cannot be restored is told to
+    /// <paramref name="warn"/> (one line) and the model loads anyway.
+    /// </summary>
+    internal static Sequential Read(Stream stream, int[]? inputShape, Action<string>? warn = null)
     {
         using var file = H5Reading.Open(stream);
         string? config = H5Reading.StringAttribute(file, "model_config");
@@ -31,7 +35,11 @@ internal static class LegacyH5
         if (!file.LinkExists("model_weights")) throw new SequorException("no model_weights group");
         LoadWeights(file.Group("model_weights"), model, stream.Length);
         if (H5Reading.StringAttribute(file, "training_config") is { Length: > 0 } training)
-            model.TrainingConfig = new TrainingConfig(training, Keras3: false);
+        {
+            bool legacyOptimizer = CompileConfig.IsLegacyOptimizer(training, version);
+            CompileConfig.Restore(model, new TrainingConfig(training, Keras3: false),
+                () => OptimizerState.ReadLegacy(file, model, legacyOptimizer, stream.Length), warn);
+        }
         return model;
     }
 
@@ -97,10 +105,13 @@ internal static class LegacyH5
         file.Attributes["backend"] = Backend;
         file.Attributes["keras_version"] = version;
         file.Attributes["model_config"] = config;
-        if (model.TrainingConfig is { Keras3: false } training) file.Attributes["training_config"] = training.Json;
+        bool compiled = model.Optimizer is not null && model.Loss is not null;
+        if (compiled) file.Attributes["training_config"] = CompileConfig.WriteKeras2(model).ToJsonString();
+        else if (model.TrainingConfig is { Keras3: false } training) file.Attributes["training_config"] = training.Json;
         var weights = new H5Group();
         FillWeightsGroup(weights, model, version);
         file["model_weights"] = weights;
+        if (compiled) OptimizerState.WriteLegacy(file, model);
         file.Write(stream);
     }
 

@@ -31,10 +31,16 @@ public static class ModelFile
     /// <param name="path">The file.</param>
     /// <param name="inputShape">The input shape without batch axis, when the file leaves a dimension open (None).</param>
     /// <exception cref="SequorException">The file is missing, damaged, weights-only, or holds a model Sequor cannot run.</exception>
-    public static Sequential Load(string path, int[]? inputShape = null) => KindOf(path) switch
+    public static Sequential Load(string path, int[]? inputShape = null) => Load(path, inputShape, Console.Error);
+
+    /// <summary>
+    /// Loads a model; what of its compile settings or optimizer state cannot be restored is written to
+    /// <paramref name="warnings"/> as one line naming the file, and the model loads anyway.
+    /// </summary>
+    internal static Sequential Load(string path, int[]? inputShape, TextWriter warnings) => KindOf(path) switch
     {
-        Kind.Keras => ReadFile(path, s => KerasArchive.Read(s, inputShape)),
-        Kind.H5 => ReadFile(path, s => LegacyH5.Read(s, inputShape)),
+        Kind.Keras => ReadFile(path, s => KerasArchive.Read(s, inputShape, Warn(path, warnings))),
+        Kind.H5 => ReadFile(path, s => LegacyH5.Read(s, inputShape, Warn(path, warnings))),
         _ => throw new SequorException($"{Label(path)}: a .weights.h5 file holds weights only; build the model and call LoadWeights"),
     };
 
@@ -86,6 +92,9 @@ public static class ModelFile
     }
 
     private static string Label(string path) => $"file '{path}'";
+
+    private static Action<string> Warn(string path, TextWriter warnings) =>
+        message => warnings.WriteLine($"{Label(path)}: {KerasConfigReader.OneLine(message)}");
 
     private static Sequential ReadFile(string path, Func<Stream, Sequential> read)
     {

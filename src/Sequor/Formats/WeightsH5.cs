@@ -102,13 +102,15 @@ internal static class WeightsH5
     }
 
     /// <summary>Fills <paramref name="root"/> with the store of <paramref name="model"/>, as Keras 3.6 writes it.</summary>
-    internal static void Fill(H5Group root, Sequential model)
+    internal static void Fill(H5Group root, Sequential model, bool includeOptimizer = false)
     {
         root["vars"] = Vars(model.Name, []);
         var layers = new H5Group();
         root["layers"] = layers;
         foreach (var (_, path, objectName, weights) in Layout(model))
             Child(layers, path["layers/".Length..])["vars"] = Vars(objectName, weights);
+        // Keras walks the model's other attributes after its layers: the optimizer's variables (§6.4).
+        if (includeOptimizer) OptimizerState.WriteKeras3(root, model);
     }
 
     private static H5Group Vars(string name, Weight[] weights)
@@ -134,11 +136,11 @@ internal static class WeightsH5
         return group;
     }
 
-    /// <summary>Writes a standalone Keras 3 <c>.weights.h5</c>.</summary>
-    internal static void Write(Sequential model, Stream stream)
+    /// <summary>Writes a standalone Keras 3 <c>.weights.h5</c> (or the store of a .keras archive, with the optimizer).</summary>
+    internal static void Write(Sequential model, Stream stream, bool includeOptimizer = false)
     {
         var file = new H5File();
-        Fill(file, model);
+        Fill(file, model, includeOptimizer);
         file.Write(stream);
     }
 }

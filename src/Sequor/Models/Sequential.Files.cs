@@ -12,7 +12,12 @@ public sealed partial class Sequential
     /// <exception cref="SequorException">The model is not built, the extension is unknown, or the file cannot be written.</exception>
     public void Save(string path) => ModelFile.Save(this, path);
 
-    /// <summary>Loads a Keras model saved as <c>.keras</c> or <c>.h5</c> (by Keras 2, Keras 3 or Sequor).</summary>
+    /// <summary>
+    /// Loads a Keras model saved as <c>.keras</c> or <c>.h5</c> (by Keras 2, Keras 3 or Sequor). When the file holds
+    /// compile settings Sequor has, the model comes back compiled with them and with the saved optimizer state
+    /// (step count and moments), so training resumes where it stopped; what cannot be restored is said in one
+    /// warning line on standard error, and the model loads anyway.
+    /// </summary>
     /// <param name="path">The model file.</param>
     /// <param name="inputShape">The input shape without the batch axis; needed only when the file leaves the sequence length open.</param>
     /// <exception cref="SequorException">The file is missing, damaged, or holds a model Sequor cannot run; the message names the file and the problem.</exception>
@@ -24,6 +29,6 @@ public sealed partial class Sequential
     /// <summary>Loads weights (by position, as Keras does) from a .weights.h5, a weights-only .h5, a full .h5 or a .keras file.</summary>
     public void LoadWeights(string path) => ModelFile.LoadWeights(this, path);
 
-    /// <summary>The compile settings read from the file this model was loaded from, kept for training to resume.</summary>
+    /// <summary>The compile settings of the file this model was loaded from that Sequor could not apply, kept to be written back.</summary>
     internal TrainingConfig? TrainingConfig { get; set; }
 }

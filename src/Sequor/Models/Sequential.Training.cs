@@ -98,7 +98,7 @@ public sealed partial class Sequential
         var batchX = new Tensor(0);
         var batchY = new Tensor(0);
         var batchLogs = new Dictionary<string, double>();
-        var trainable = layers.SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
+        var trainable = TrainableWeights();
 
         StopTraining = false;
         foreach (var c in all) c.OnTrainBegin(this);
@@ -185,6 +185,9 @@ public sealed partial class Sequential
         Optimizer!.Apply(trainable);
         return total / rows;
     }
+
+    /// <summary>The variables the optimizer updates, in Keras's <c>trainable_variables</c> order (model order).</summary>
+    internal Weight[] TrainableWeights() => layers.SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
 
     private MetricAccumulator[] CreateAccumulators() =>
         metrics.Select(m => new MetricAccumulator(m, sparseTargets: loss!.IsSparse)).ToArray();

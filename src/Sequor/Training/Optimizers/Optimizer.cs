@@ -67,6 +67,23 @@ public abstract class Optimizer
     /// <summary>The state tensors in Keras 3's <c>optimizer.variables</c> order after iteration and learning rate.</summary>
     internal abstract IReadOnlyList<Real[]> State { get; }
 
+    /// <summary>
+    /// Sets the step count and the state (in <see cref="State"/>'s order and sizes) of a built optimizer, as a
+    /// saved file held them, so that training resumes where it stopped.
+    /// </summary>
+    internal void RestoreState(long iterations, IReadOnlyList<Real[]> state)
+    {
+        if (variables is null) throw new InvalidOperationException("RestoreState needs a built optimizer");
+        if (iterations < 0) throw new SequorException($"{GetType().Name}: the step count must be non-negative, got {iterations}");
+        var own = State;
+        if (state.Count != own.Count) throw new SequorException($"{GetType().Name} has {own.Count} state tensors, {state.Count} were given");
+        for (int i = 0; i < own.Count; i++)
+            if (state[i].Length != own[i].Length)
+                throw new SequorException($"{GetType().Name} state tensor {i} has {own[i].Length} values, {state[i].Length} were given");
+        for (int i = 0; i < own.Count; i++) state[i].CopyTo(own[i], 0);
+        Iterations = iterations;
+    }
+
     private void Clip(IReadOnlyList<Weight> trainable)
     {
         if (Clipvalue is { } c)
