@@ -5,8 +5,9 @@ using Sequor.Training;
 namespace Sequor.Cli;
 
 /// <summary>The settings of one training run, as the chapter's notebook uses them by default.</summary>
+/// <param name="KeepOptimizer">Continue with the optimizer (and its state) a loaded model file was compiled with.</param>
 internal sealed record TrainSettings(int Epochs = 100, int BatchSize = 64, string Optimizer = "rmsprop", float LearningRate = 1e-4f,
-    int Patience = 3, string? Checkpoint = null, int Seed = 42, int? Threads = null, string? HistoryCsv = null);
+    int Patience = 3, string? Checkpoint = null, int Seed = 42, int? Threads = null, string? HistoryCsv = null, bool KeepOptimizer = false);
 
 /// <summary>What a run gave: its history, the early-stopping verdict and the time per epoch.</summary>
 internal sealed record TrainOutcome(History History, EarlyStopping Stopping, double SecondsPerEpoch, bool Interrupted)
@@ -23,8 +24,13 @@ internal static class Trainer
         TrainSettings settings, CliOptions options, string title)
     {
         if (settings.Threads is { } threads) model.Threads = threads;
-        var optimizer = Optimizer.FromName(settings.Optimizer, settings.LearningRate);
-        model.Compile(optimizer, classes > 2 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy, Metric.Accuracy);
+        var loss = classes > 2 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy;
+        if (settings.KeepOptimizer && model.Optimizer is { } restored)
+        {
+            options.Status($"continuing with the file's {restored.Name} optimizer (learning rate {restored.LearningRate}, {restored.Iterations} steps taken)");
+            model.Compile(restored, loss, Metric.Accuracy);
+        }
+        else model.Compile(Optimizer.FromName(settings.Optimizer, settings.LearningRate), loss, Metric.Accuracy);
 
         var stopping = new EarlyStopping(patience: settings.Patience, restoreBestWeights: true);
         var callbacks = new List<ICallback> { stopping };

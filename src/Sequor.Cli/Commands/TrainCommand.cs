@@ -42,7 +42,9 @@ internal static class TrainCommand
             if (!(split > 0 && split < 1)) throw new SequorException($"--validation-split must be between 0 and 1, got {split}");
             var settings = new TrainSettings(Shared.Positive(result.GetValue(epochs), "--epochs"), Shared.Positive(result.GetValue(batchSize), "--batch-size"),
                 result.GetValue(optimizer)!, Shared.PositiveFloat(result.GetValue(learningRate), "--lr"), Shared.NonNegative(result.GetValue(patience), "--patience"),
-                result.GetValue(checkpoint), result.GetValue(seed), result.GetValue(threads), result.GetValue(historyCsv));
+                result.GetValue(checkpoint), result.GetValue(seed), result.GetValue(threads), result.GetValue(historyCsv),
+                // a model file resumes with its own optimizer state unless the optimizer is given again
+                KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
             var dataset = Dataset.Load(result.GetValue(data)!, words, options);
