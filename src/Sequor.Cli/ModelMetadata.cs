@@ -26,9 +26,8 @@ internal sealed record ModelMetadata(string[] ClassNames, int Maxlen, int NumWor
             ["vectorizer"] = Vectorizer is null ? null : Path.GetFileName(VectorizerPath(model)),
         };
         Vectorizer?.Save(VectorizerPath(model));
-        string temporary = PathFor(model) + ".tmp";
-        File.WriteAllText(temporary, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temporary, PathFor(model), overwrite: true);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.Write(PathFor(model), s => s.Write(bytes));
     }
 
     /// <summary>The metadata beside <paramref name="model"/>, or null when there is none (a model from Keras).</summary>

@@ -135,58 +135,17 @@ public static class ModelFile
         }
     }
 
-    // A crash or a full disk must never leave a half-written model under the real name.
+    // A crash or a full disk must never leave a half-written model under the real name (AtomicFile);
+    // errors from inside the writers get the file's label.
     private static void WriteAtomically(string path, Action<Stream> write)
     {
-        string full;
         try
         {
-            full = Path.GetFullPath(path);
+            AtomicFile.Write(path, write);
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        catch (SequorException e) when (!e.Message.StartsWith(Label(path), StringComparison.Ordinal))
         {
-            throw new SequorException($"{Label(path)}: invalid path ({KerasConfigReader.OneLine(e.Message)})", e);
-        }
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (SequorException e)
-        {
-            TryDelete(temporary);
             throw new SequorException($"{Label(path)}: {KerasConfigReader.OneLine(e.Message)}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temporary);
-            throw new SequorException($"{Label(path)}: cannot be written ({KerasConfigReader.OneLine(e.Message)})", e);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temporary file has a name of its own and never replaces the model.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }
