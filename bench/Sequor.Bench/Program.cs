@@ -1,0 +1,179 @@
+// Sequor's side of the benchmark: the chapter's models (and one larger LSTM) on the peers' synthetic data
+// (bench/peers/make_data.py), training epochs and inference, steady state after warm-up, median of N runs.
+// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--data DIR] [--out FILE]
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sequor;
+using Sequor.Layers;
+using Sequor.Training;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+int threads = 1, repeats = 3, bigSteps = 20;
+string models = "all", outPath = "sequor.json";
+string dataDir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "data");
+for (int i = 0; i < args.Length; i++)
+{
+    string Value() => args[++i];
+    switch (args[i])
+    {
+        case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--repeats": repeats = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--big-steps": bigSteps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--models": models = Value(); break;
+        case "--data": dataDir = Value(); break;
+        case "--out": outPath = Value(); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+
+const int Train = 20000, All = 25000, Batch = 64, InferenceBatch = 512;
+string[] names = models == "all"
+    ? ["simplernn-onehot", "embedding-simplernn", "lstm", "lstm-dropout", "lstm-2layer", "gru", "lstm128"]
+    : models.Split(',');
+
+var machine = new JsonObject
+{
+    ["cpu"] = CpuModel(),
+    ["logical_processors"] = Environment.ProcessorCount,
+    ["threads_used"] = threads,
+    ["simd"] = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256 (AVX2)" : "Vector128",
+    ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
+    ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
+    ["runtime"] = Environment.Version.ToString(),
+};
+Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]}");
+Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12}");
+var results = new JsonArray();
+foreach (var name in names)
+{
+    var r = Run(name);
+    results.Add(r);
+    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0}");
+}
+File.WriteAllText(outPath, new JsonObject { ["peer"] = "sequor", ["machine"] = machine, ["repeats"] = repeats, ["results"] = results }
+    .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+return 0;
+
+JsonObject Run(string name)
+{
+    bool big = name == "lstm128";
+    int vocab = name switch { "simplernn-onehot" or "embedding-simplernn" => 300, "lstm128" => 10000, _ => 500 };
+    int steps = big ? 200 : 100;
+    var (tokens, labels) = Load(Path.Combine(dataDir, big ? "synth_v10000_t200.bin" : $"synth_v{vocab}.bin"), steps);
+    Layer[] layers = name switch
+    {
+        "simplernn-onehot" => [new SimpleRNN(8)],
+        "embedding-simplernn" => [new Embedding(300, 16), new SimpleRNN(8)],
+        "lstm" => [new Embedding(500, 16), new LSTM(8)],
+        "lstm-dropout" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f)],
+        "lstm-2layer" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f, returnSequences: true), new LSTM(8, dropout: 0.3f)],
+        "gru" => [new Embedding(500, 16), new GRU(8)],
+        "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
+        _ => throw new ArgumentException($"unknown model {name}"),
+    };
+    using var model = new Sequential([.. layers, new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+    model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
+    bool oneHot = name == "simplernn-onehot";
+    var y = new Tensor(Train);
+    for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
+
+    // Training: whole epochs (313 steps, the last of 32 rows) through Fit, as a user runs them; the large
+    // model times a block of steps and extrapolates to an epoch, as the peers do.
+    var trainSamples = new List<double>();
+    {
+        var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
+        model.Fit(Rows(x, 0, 5 * Batch), Rows(y, 0, 5 * Batch), epochs: 1, batchSize: Batch, verbose: 0);  // warm-up
+        var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Fit(fx, fy, epochs: 1, batchSize: Batch, verbose: 0);
+            double seconds = clock.Elapsed.TotalSeconds;
+            trainSamples.Add(big ? seconds / bigSteps * ((Train + Batch - 1) / Batch) : seconds);
+        }
+    }
+    GC.Collect();
+
+    // Inference: all 25,000 sequences in batches of 512.
+    var inferSamples = new List<double>();
+    {
+        var x = Inputs(tokens, 0, All, steps, oneHot ? vocab : 0);
+        model.Predict(Rows(x, 0, InferenceBatch), InferenceBatch);
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Predict(x, InferenceBatch);
+            inferSamples.Add(clock.Elapsed.TotalSeconds);
+        }
+    }
+    GC.Collect();
+    double inferMedian = Median(inferSamples);
+    return new JsonObject
+    {
+        ["model"] = name,
+        ["threads"] = threads,
+        ["params"] = model.CountParams(),
+        ["train_s_per_epoch"] = Math.Round(Median(trainSamples), 4),
+        ["train_s_per_epoch_samples"] = new JsonArray([.. trainSamples.Select(s => (JsonNode)Math.Round(s, 4))]),
+        ["train_extrapolated_from_steps"] = big ? bigSteps : null,
+        ["infer_s_25000"] = Math.Round(inferMedian, 4),
+        ["infer_seq_per_s"] = Math.Round(All / inferMedian, 1),
+    };
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+// make_data.py's format: int32 n, seq_len, vocab; n·seq_len int32 tokens; n int32 labels (little endian).
+static (int[] Tokens, int[] Labels) Load(string path, int steps)
+{
+    if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: run /usr/bin/python3 bench/peers/make_data.py first");
+    using var reader = new BinaryReader(File.OpenRead(path));
+    int n = reader.ReadInt32(), t = reader.ReadInt32();
+    reader.ReadInt32();
+    if (t != steps) throw new InvalidDataException($"{path}: sequences of {t}, expected {steps}");
+    var tokens = new int[n * t];
+    for (int i = 0; i < tokens.Length; i++) tokens[i] = reader.ReadInt32();
+    var labels = new int[n];
+    for (int i = 0; i < n; i++) labels[i] = reader.ReadInt32();
+    return (tokens, labels);
+}
+
+// Token ids [rows, steps], or one-hot floats [rows, steps, vocab] as the notebook's to_categorical gives.
+static Tensor Inputs(int[] tokens, int start, int rows, int steps, int oneHotWidth)
+{
+    if (oneHotWidth == 0)
+    {
+        var ids = new Tensor(rows, steps);
+        for (int i = 0; i < rows * steps; i++) ids.Span[i] = tokens[start * steps + i];
+        return ids;
+    }
+    var x = new Tensor(rows, steps, oneHotWidth);
+    for (int i = 0; i < rows * steps; i++) x.Span[i * oneHotWidth + tokens[start * steps + i]] = 1;
+    return x;
+}
+
+static Tensor Rows(Tensor t, int start, int count)
+{
+    int row = t.Length / t.Dim(0);
+    var shape = t.Shape.ToArray();
+    shape[0] = count;
+    return new Tensor(t.Span.Slice(start * row, count * row).ToArray(), shape);
+}
+
+static string CpuModel()
+{
+    try
+    {
+        foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+    }
+    catch (IOException) { }
+    return "unknown";
+}
