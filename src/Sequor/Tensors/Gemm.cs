@@ -30,6 +30,9 @@ internal static class Gemm
         else if (!transposeB)
             RowsTimesMatrix(m, n, k, ref MemoryMarshal.GetReference(a), transposeA ? 1 : lda, transposeA ? lda : 1,
                 ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, accumulate);
+        else if (n * k <= 1 << 16)
+            RowsTimesTransposed(m, n, k, ref MemoryMarshal.GetReference(a), transposeA ? 1 : lda, transposeA ? lda : 1,
+                b, ldb, ref MemoryMarshal.GetReference(c), ldc, accumulate);
         else if (!transposeA)
             RowDots(m, n, k, ref MemoryMarshal.GetReference(a), lda, ref MemoryMarshal.GetReference(b), ldb,
                 ref MemoryMarshal.GetReference(c), ldc, accumulate);
@@ -43,55 +46,140 @@ internal static class Gemm
             throw new ArgumentException($"GEMM operand {name}: {rows}×{columns} with leading dimension {ld} needs more than the {span.Length} values given");
     }
 
-    // C[i, :] = Σ_p a(i, p) · B[p, :], with a(i, p) = a[i·strideI + p·strideP] (A or Aᵀ);
-    // four vectors of C stay in registers across the whole k loop.
-    private static void RowsTimesMatrix(int m, int n, int k, ref Real a, int strideI, int strideP,
+    /// <summary>
+    /// C[i, :] (=|+=) Σ_p a(i, p)·B[p, :] for C m×n, B k×n (row stride ldb), a(i, p) = a[i·strideI + p·strideP]
+    /// (so A or Aᵀ). Register blocks: 2 rows × 4 vectors (8 independent FMA chains: the small-k shapes of a
+    /// recurrent step, [32×8]·[8×32], and the long-k weight gradients, Xᵀ·∂P with k = B·T), then 4 rows × 1
+    /// vector for narrow C (∂h = ∂z·Uᵀ with n = H), then scalar columns.
+    /// </summary>
+    internal static void RowsTimesMatrix(int m, int n, int k, ref Real a, int strideI, int strideP,
         ref Real b, int ldb, ref Real c, int ldc, bool accumulate)
     {
         int width = Vector256<Real>.Count;
-        for (int i = 0; i < m; i++)
+        int j = 0;
+        for (; j + 4 * width <= n; j += 4 * width)
         {
-            ref Real cRow = ref Unsafe.Add(ref c, i * ldc);
-            ref Real aRow = ref Unsafe.Add(ref a, i * strideI);
-            int j = 0;
-            for (; j + 4 * width <= n; j += 4 * width)
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
             {
-                ref Real cj = ref Unsafe.Add(ref cRow, j);
-                var acc0 = accumulate ? Vector256.LoadUnsafe(ref cj) : Vector256<Real>.Zero;
-                var acc1 = accumulate ? Vector256.LoadUnsafe(ref cj, (nuint)width) : Vector256<Real>.Zero;
-                var acc2 = accumulate ? Vector256.LoadUnsafe(ref cj, (nuint)(2 * width)) : Vector256<Real>.Zero;
-                var acc3 = accumulate ? Vector256.LoadUnsafe(ref cj, (nuint)(3 * width)) : Vector256<Real>.Zero;
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real c1 = ref Unsafe.Add(ref c0, ldc);
+                ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
+                ref Real a1 = ref Unsafe.Add(ref a0, strideI);
+                Vector256<Real> x0 = default, x1 = default, x2 = default, x3 = default, y0 = default, y1 = default, y2 = default, y3 = default;
+                if (accumulate)
+                {
+                    x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref c0, (nuint)width);
+                    x2 = Vector256.LoadUnsafe(ref c0, (nuint)(2 * width)); x3 = Vector256.LoadUnsafe(ref c0, (nuint)(3 * width));
+                    y0 = Vector256.LoadUnsafe(ref c1); y1 = Vector256.LoadUnsafe(ref c1, (nuint)width);
+                    y2 = Vector256.LoadUnsafe(ref c1, (nuint)(2 * width)); y3 = Vector256.LoadUnsafe(ref c1, (nuint)(3 * width));
+                }
+                ref Real bp = ref Unsafe.Add(ref b, j);
                 for (int p = 0; p < k; p++)
                 {
-                    var ap = Vector256.Create(Unsafe.Add(ref aRow, p * strideP));
-                    ref Real bp = ref Unsafe.Add(ref b, p * ldb + j);
-                    acc0 = Vector256.MultiplyAddEstimate(ap, Vector256.LoadUnsafe(ref bp), acc0);
-                    acc1 = Vector256.MultiplyAddEstimate(ap, Vector256.LoadUnsafe(ref bp, (nuint)width), acc1);
-                    acc2 = Vector256.MultiplyAddEstimate(ap, Vector256.LoadUnsafe(ref bp, (nuint)(2 * width)), acc2);
-                    acc3 = Vector256.MultiplyAddEstimate(ap, Vector256.LoadUnsafe(ref bp, (nuint)(3 * width)), acc3);
+                    var b0 = Vector256.LoadUnsafe(ref bp);
+                    var b1 = Vector256.LoadUnsafe(ref bp, (nuint)width);
+                    var b2 = Vector256.LoadUnsafe(ref bp, (nuint)(2 * width));
+                    var b3 = Vector256.LoadUnsafe(ref bp, (nuint)(3 * width));
+                    var s0 = Vector256.Create(Unsafe.Add(ref a0, p * strideP));
+                    var s1 = Vector256.Create(Unsafe.Add(ref a1, p * strideP));
+                    x0 = Vector256.MultiplyAddEstimate(s0, b0, x0); x1 = Vector256.MultiplyAddEstimate(s0, b1, x1);
+                    x2 = Vector256.MultiplyAddEstimate(s0, b2, x2); x3 = Vector256.MultiplyAddEstimate(s0, b3, x3);
+                    y0 = Vector256.MultiplyAddEstimate(s1, b0, y0); y1 = Vector256.MultiplyAddEstimate(s1, b1, y1);
+                    y2 = Vector256.MultiplyAddEstimate(s1, b2, y2); y3 = Vector256.MultiplyAddEstimate(s1, b3, y3);
+                    bp = ref Unsafe.Add(ref bp, ldb);
                 }
-                acc0.StoreUnsafe(ref cj);
-                acc1.StoreUnsafe(ref cj, (nuint)width);
-                acc2.StoreUnsafe(ref cj, (nuint)(2 * width));
-                acc3.StoreUnsafe(ref cj, (nuint)(3 * width));
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width); x2.StoreUnsafe(ref c0, (nuint)(2 * width)); x3.StoreUnsafe(ref c0, (nuint)(3 * width));
+                y0.StoreUnsafe(ref c1); y1.StoreUnsafe(ref c1, (nuint)width); y2.StoreUnsafe(ref c1, (nuint)(2 * width)); y3.StoreUnsafe(ref c1, (nuint)(3 * width));
             }
-            for (; j + width <= n; j += width)
+            for (; i < m; i++)
             {
-                ref Real cj = ref Unsafe.Add(ref cRow, j);
-                var acc = accumulate ? Vector256.LoadUnsafe(ref cj) : Vector256<Real>.Zero;
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
+                Vector256<Real> x0 = default, x1 = default, x2 = default, x3 = default;
+                if (accumulate)
+                {
+                    x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref c0, (nuint)width);
+                    x2 = Vector256.LoadUnsafe(ref c0, (nuint)(2 * width)); x3 = Vector256.LoadUnsafe(ref c0, (nuint)(3 * width));
+                }
+                ref Real bp = ref Unsafe.Add(ref b, j);
                 for (int p = 0; p < k; p++)
-                    acc = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref aRow, p * strideP)),
-                        Vector256.LoadUnsafe(ref Unsafe.Add(ref b, p * ldb + j)), acc);
-                acc.StoreUnsafe(ref cj);
-            }
-            for (; j < n; j++)
-            {
-                Real sum = accumulate ? Unsafe.Add(ref cRow, j) : 0;
-                for (int p = 0; p < k; p++)
-                    sum += Unsafe.Add(ref aRow, p * strideP) * Unsafe.Add(ref b, p * ldb + j);
-                Unsafe.Add(ref cRow, j) = sum;
+                {
+                    var s0 = Vector256.Create(Unsafe.Add(ref a0, p * strideP));
+                    x0 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp), x0);
+                    x1 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)width), x1);
+                    x2 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)(2 * width)), x2);
+                    x3 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)(3 * width)), x3);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                }
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width); x2.StoreUnsafe(ref c0, (nuint)(2 * width)); x3.StoreUnsafe(ref c0, (nuint)(3 * width));
             }
         }
+        for (; j + width <= n; j += width)
+        {
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
+                Vector256<Real> x0 = default, x1 = default, x2 = default, x3 = default;
+                if (accumulate)
+                {
+                    x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, ldc));
+                    x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 2 * ldc)); x3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 3 * ldc));
+                }
+                ref Real bp = ref Unsafe.Add(ref b, j);
+                for (int p = 0; p < k; p++)
+                {
+                    var bv = Vector256.LoadUnsafe(ref bp);
+                    ref Real ap = ref Unsafe.Add(ref a0, p * strideP);
+                    x0 = Vector256.MultiplyAddEstimate(Vector256.Create(ap), bv, x0);
+                    x1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, strideI)), bv, x1);
+                    x2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 2 * strideI)), bv, x2);
+                    x3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 3 * strideI)), bv, x3);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                }
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref Unsafe.Add(ref c0, ldc));
+                x2.StoreUnsafe(ref Unsafe.Add(ref c0, 2 * ldc)); x3.StoreUnsafe(ref Unsafe.Add(ref c0, 3 * ldc));
+            }
+            for (; i < m; i++)
+            {
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
+                var x0 = accumulate ? Vector256.LoadUnsafe(ref c0) : Vector256<Real>.Zero;
+                for (int p = 0; p < k; p++)
+                    x0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref a0, p * strideP)), Vector256.LoadUnsafe(ref b, (nuint)(p * ldb + j)), x0);
+                x0.StoreUnsafe(ref c0);
+            }
+        }
+        for (; j < n; j++)
+            for (int i = 0; i < m; i++)
+            {
+                ref Real cij = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
+                Real sum = accumulate ? cij : 0;
+                for (int p = 0; p < k; p++)
+                    sum += Unsafe.Add(ref a0, p * strideP) * Unsafe.Add(ref b, p * ldb + j);
+                cij = sum;
+            }
+    }
+
+    [ThreadStatic] private static Real[]? transposeScratch;
+
+    // op(B) = Bᵀ: B is n×k (row stride ldb). A small Bᵀ is copied into a per-thread scratch (k×n, contiguous) so
+    // that the register-blocked RowsTimesMatrix runs instead of n horizontal dot products per row; the scratch
+    // grows once and is reused, so steady-state steps allocate nothing.
+    private static void RowsTimesTransposed(int m, int n, int k, ref Real a, int strideI, int strideP,
+        ReadOnlySpan<Real> b, int ldb, ref Real c, int ldc, bool accumulate)
+    {
+        var scratch = transposeScratch;
+        if (scratch is null || scratch.Length < n * k) transposeScratch = scratch = new Real[Math.Max(n * k, 1024)];
+        for (int jj = 0; jj < n; jj++)
+        {
+            var row = b.Slice(jj * ldb, k);
+            for (int p = 0; p < k; p++) scratch[p * n + jj] = row[p];
+        }
+        RowsTimesMatrix(m, n, k, ref a, strideI, strideP, ref MemoryMarshal.GetArrayDataReference(scratch), n, ref c, ldc, accumulate);
     }
 
     // C[i, j] = A[i, :] · B[j, :] (B transposed): dot products along the contiguous k axis.

@@ -57,3 +57,41 @@ public class KernelTests
                 $"[{i}]: {actual[i]:R} vs reference {expected[i]:R}");
     }
 }
+
+public class VectorMathTests
+{
+    private static float[] Inputs()
+    {
+        var random = new Random(11);
+        // both sides of tanh's series/exp switch at |x| = 0.5, tiny values, saturation, an odd length for the tail
+        return Enumerable.Range(0, 2003).Select(i => (float)((random.NextDouble() * 2 - 1) * (i % 4) switch { 0 => 40, 1 => 0.6, 2 => 1e-3, _ => 5 }))
+            .Concat([0f, 0.5f, -0.5f, 0.49999997f, 88f, -88f, 100f, -100f]).ToArray();
+    }
+
+    [Fact]
+    public void FusedSigmoidAgreesWithTheReferenceTo1e6Relative()
+    {
+        var x = Inputs();
+        float[] fast = new float[x.Length], reference = new float[x.Length];
+        VectorMath.Sigmoid(x, fast);
+        KernelsReference.Sigmoid(x, reference);
+        AssertRelative(fast, reference);
+    }
+
+    [Fact]
+    public void FusedTanhAgreesWithTheReferenceTo1e6Relative()
+    {
+        var x = Inputs();
+        float[] fast = new float[x.Length], reference = new float[x.Length];
+        VectorMath.Tanh(x, fast);
+        KernelsReference.Tanh(x, reference);
+        AssertRelative(fast, reference);
+    }
+
+    private static void AssertRelative(float[] actual, float[] expected)
+    {
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6f * Math.Abs(expected[i]) || Math.Abs(actual[i] - expected[i]) <= 1e-30f,
+                $"[{i}]: {actual[i]:R} vs reference {expected[i]:R}");
+    }
+}
