@@ -56,10 +56,7 @@ public sealed class GRU : Recurrent
         resetGradient.Reshape(Batch, Units);
     }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) TensorPrimitives.Add(projectionRow, bias.Value.Span[..(3 * Units)], projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span[..(3 * Units)];
 
     private protected override void StepForward(int t, int previousTime)
     {

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
 
@@ -55,15 +57,24 @@ public sealed class LSTM : Recurrent
         cellActivation.Reshape(Batch, Timesteps, Units);
     }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) TensorPrimitives.Add(projectionRow, bias.Value.Span, projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
+
+    private protected override bool PreviousStateGradientIsZero => true;
+
+    // The common configuration (tanh, sigmoid, units a multiple of the vector width) runs the fused kernels;
+    // anything else the general per-row code with the activations' own span functions.
+    private bool Fused => ReferenceEquals(Activation, Activation.Tanh) && ReferenceEquals(RecurrentActivation, Activation.Sigmoid)
+        && Units % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated;
 
     private protected override void StepForward(int t, int previousTime)
     {
         int h = Units;
         StepProduct(RecurrentInput, t, h, recurrentKernel.Value.Span, 4 * h, 4 * h, StepBuffer.Span, false);
+        if (Fused)
+        {
+            FusedStepForward(t, previousTime);
+            return;
+        }
         for (int b = 0; b < Batch; b++)
         {
             var z = StepBuffer.Span.Slice(b * 4 * h, 4 * h);
@@ -85,8 +96,96 @@ public sealed class LSTM : Recurrent
         }
     }
 
+    /// <summary>
+    /// The gate math of one step for all rows, one vector of units at a time: z = StepBuffer[b] + P[b, t];
+    /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) into gates[b, t]; c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
+    /// Shapes: StepBuffer [B, 4H], P and gates [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
+    /// </summary>
+    private void FusedStepForward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        for (int b = 0; b < Batch; b++)
+        {
+            ref Real z = ref RowRef(StepBuffer, b, 0, 1, 4 * h);
+            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real g = ref RowRef(gates, b, t, steps, 4 * h);
+            ref Real cPrevious = ref StateRef(1, b, previousTime);
+            ref Real c = ref StateRef(1, b, t);
+            ref Real hOut = ref StateRef(0, b, t);
+            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = VectorMath.Sigmoid(Load(ref z, j) + Load(ref p, j));
+                var f = VectorMath.Sigmoid(Load(ref z, h + j) + Load(ref p, h + j));
+                var candidate = VectorMath.Tanh(Load(ref z, 2 * h + j) + Load(ref p, 2 * h + j));
+                var o = VectorMath.Sigmoid(Load(ref z, 3 * h + j) + Load(ref p, 3 * h + j));
+                Store(i, ref g, j);
+                Store(f, ref g, h + j);
+                Store(candidate, ref g, 2 * h + j);
+                Store(o, ref g, 3 * h + j);
+                var cell = f * Load(ref cPrevious, j) + i * candidate;
+                Store(cell, ref c, j);
+                var a = VectorMath.Tanh(cell);
+                Store(a, ref ac, j);
+                Store(o * a, ref hOut, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reverse of <see cref="FusedStepForward"/> for all rows: from ∂h, ∂c (state gradients) writes ∂z into
+    /// ∂P[b, t] (zero for masked rows) and ∂c_prev = ∂c ⊙ f into the previous-state gradient.
+    /// </summary>
+    private void FusedStepBackward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        var one = Vector256<Real>.One;
+        for (int b = 0; b < Batch; b++)
+        {
+            if (!IsActive(b, t))
+            {
+                Row(ProjectionGradient, b, t, 4 * h).Clear();
+                continue;
+            }
+            ref Real dz = ref RowRef(ProjectionGradient, b, t, steps, 4 * h);
+            ref Real g = ref RowRef(gates, b, t, steps, 4 * h);
+            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real cPrevious = ref StateRef(1, b, previousTime);
+            ref Real dh = ref StateGradientRef(0, b);
+            ref Real dcNext = ref StateGradientRef(1, b);
+            ref Real dcPrevious = ref PreviousStateGradientRef(1, b);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = Load(ref g, j);
+                var f = Load(ref g, h + j);
+                var candidate = Load(ref g, 2 * h + j);
+                var o = Load(ref g, 3 * h + j);
+                var a = Load(ref ac, j);
+                var dhj = Load(ref dh, j);
+                var dc = Load(ref dcNext, j) + dhj * o * (one - a * a);
+                Store(dc * candidate * i * (one - i), ref dz, j);
+                Store(dc * Load(ref cPrevious, j) * f * (one - f), ref dz, h + j);
+                Store(dc * i * (one - candidate * candidate), ref dz, 2 * h + j);
+                Store(dhj * a * o * (one - o), ref dz, 3 * h + j);
+                Store(dc * f, ref dcPrevious, j);
+            }
+        }
+        StepProduct(ProjectionGradient, t, 4 * h, recurrentKernel.Value.Span, 4 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<Real> Load(ref Real row, int j) => Vector256.LoadUnsafe(ref row, (nuint)j);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
+
     private protected override void StepBackward(int t, int previousTime)
     {
+        if (Fused)
+        {
+            FusedStepBackward(t, previousTime);
+            return;
+        }
         int h = Units;
         for (int b = 0; b < Batch; b++)
         {
@@ -108,7 +207,6 @@ public sealed class LSTM : Recurrent
                 dz[3 * h + j] = dh[j] * ac[j] * RecurrentActivation.Derivative(o);
                 dcPrevious[j] = dc * f;
             }
-            PreviousStateGradient(0, b).Clear();
         }
         StepProduct(ProjectionGradient, t, 4 * h, recurrentKernel.Value.Span, 4 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
     }

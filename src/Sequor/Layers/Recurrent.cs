@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sequor.Layers;
 
@@ -117,8 +118,11 @@ public abstract class Recurrent : Layer
     /// <summary>Adds <c>recurrent_kernel</c> and <c>bias</c> in Keras's order.</summary>
     private protected abstract void BuildCell(RandomGenerator random);
 
-    /// <summary>Adds the input bias to every row of P (cells whose bias is all on the input side).</summary>
-    private protected abstract void AddInputBias(Span<Real> projectionRow);
+    /// <summary>The bias added to every row of P (G·H values), or empty.</summary>
+    private protected abstract ReadOnlySpan<Real> InputBias { get; }
+
+    /// <summary>Called once before the reverse time loop (e.g. to lay out weights for the step products).</summary>
+    private protected virtual void BeginBackward() { }
 
     /// <summary>
     /// One step at time <paramref name="t"/> for all rows: reads P[:, t], h̃ = RecurrentInput[:, t] and the
@@ -145,6 +149,19 @@ public abstract class Recurrent : Layer
 
     private protected Span<Real> Row(Tensor buffer, int b, int t, int width) => buffer.Span.Slice((b * Timesteps + t) * width, width);
 
+    // Unchecked row references for the fused cell kernels, which index whole vectors of a row: callers stay
+    // inside [B, T, width] buffers sized by Resize.
+    private protected static ref Real RowRef(Tensor buffer, int b, int t, int timesteps, int width) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer.Data), (b * timesteps + t) * width);
+
+    private protected ref Real StateRef(int k, int b, int t) => ref t < 0
+        ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
+        : ref RowRef(states[k], b, t, Timesteps, Units);
+
+    private protected ref Real StateGradientRef(int k, int b) => ref RowRef(stateGradients[k], b, 0, 1, Units);
+
+    private protected ref Real PreviousStateGradientRef(int k, int b) => ref RowRef(previousStateGradients[k], b, 0, 1, Units);
+
     private protected bool IsActive(int b, int t) => mask is null || mask.Span[b * Timesteps + t] != 0;
 
     /// <summary>C[b, :] (=|+=) A[b, t, :]·M for all rows b: one strided GEMM over a time slice.</summary>
@@ -170,7 +187,7 @@ public abstract class Recurrent : Layer
             droppedInput.Reshape(Batch, Timesteps, Features);
             for (int b = 0; b < Batch; b++)
                 for (int t = 0; t < Timesteps; t++)
-                    TensorPrimitives.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
+                    Kernels.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
             cellInput = droppedInput;
         }
         recurrentDropped = training && RecurrentDropout > 0 && RecurrentDropout < 1;
@@ -178,7 +195,7 @@ public abstract class Recurrent : Layer
 
         var p = Projection.Span;
         Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
-        for (int r = 0; r < Batch * Timesteps; r++) AddInputBias(p.Slice(r * width, width));
+        if (!InputBias.IsEmpty) Kernels.AddToRows(p, Batch * Timesteps, width, width, InputBias);
 
         for (int s = 0; s < Timesteps; s++)
         {
@@ -186,7 +203,7 @@ public abstract class Recurrent : Layer
             for (int b = 0; b < Batch; b++)
             {
                 var hIn = Row(RecurrentInput, b, t, Units);
-                if (recurrentDropped) TensorPrimitives.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), hIn);
+                if (recurrentDropped) Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), hIn);
                 else State(0, b, previous).CopyTo(hIn);
             }
             StepForward(t, previous);
@@ -251,6 +268,7 @@ public abstract class Recurrent : Layer
         int width = Gates * Units;
         var dOut = outputGradient.Span;
         foreach (var g in stateGradients) g.Span.Clear();
+        BeginBackward();
 
         for (int s = Timesteps - 1; s >= 0; s--)
         {
@@ -260,7 +278,7 @@ public abstract class Recurrent : Layer
             {
                 if (!outputHere || (ZeroOutputForMask && !IsActive(b, t))) continue;
                 var d = ReturnSequences ? dOut.Slice((b * Timesteps + s) * Units, Units) : dOut.Slice(b * Units, Units);
-                TensorPrimitives.Add(StateGradient(0, b), d, StateGradient(0, b));
+                Kernels.Add(StateGradient(0, b), d, StateGradient(0, b));
             }
 
             StepBackward(t, previous);
@@ -270,9 +288,9 @@ public abstract class Recurrent : Layer
                 if (!IsActive(b, t)) continue;  // a masked step passes its state gradients through unchanged
                 var dh = StateGradient(0, b);
                 var dhIn = RecurrentInputGradient.Span.Slice(b * Units, Units);
-                if (recurrentDropped) TensorPrimitives.Multiply(dhIn, recurrentDropMask.Span.Slice(b * Units, Units), dh);
+                if (recurrentDropped) Kernels.Multiply(dhIn, recurrentDropMask.Span.Slice(b * Units, Units), dh);
                 else dhIn.CopyTo(dh);
-                TensorPrimitives.Add(dh, PreviousStateGradient(0, b), dh);
+                if (!PreviousStateGradientIsZero) Kernels.Add(dh, PreviousStateGradient(0, b), dh);
                 for (int k = 1; k < states.Length; k++) PreviousStateGradient(k, b).CopyTo(StateGradient(k, b));
             }
         }
@@ -288,7 +306,7 @@ public abstract class Recurrent : Layer
                 for (int t = 0; t < Timesteps; t++)
                 {
                     var row = Row(inputGradient, b, t, Features);
-                    TensorPrimitives.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
+                    Kernels.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
                 }
         return inputGradient;
     }
@@ -299,9 +317,9 @@ public abstract class Recurrent : Layer
     internal abstract Recurrent CloneWith(bool goBackwards);
 
     /// <summary>Column sums of a [rows, n] matrix (with leading dimension ld) into <paramref name="sums"/>.</summary>
-    private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
-    {
-        sums.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * ld, n), sums);
-    }
+    private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums) =>
+        Kernels.ColumnSums(matrix, rows, n, ld, sums);
+
+    /// <summary>True when the cell's ∂ wrt h_{t−1} flows only through h̃ (LSTM, SimpleRNN): the base skips adding it.</summary>
+    private protected virtual bool PreviousStateGradientIsZero => false;
 }

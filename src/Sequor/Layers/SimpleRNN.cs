@@ -30,10 +30,9 @@ public sealed class SimpleRNN : Recurrent
 
     private protected override void ResizeCell() { }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(projectionRow, bias.Value.Span, projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
+
+    private protected override bool PreviousStateGradientIsZero => true;
 
     private protected override void StepForward(int t, int previousTime)
     {
@@ -53,7 +52,6 @@ public sealed class SimpleRNN : Recurrent
             var dz = Row(ProjectionGradient, b, t, Units);
             if (!IsActive(b, t)) { dz.Clear(); continue; }
             Activation.Backward(State(0, b, t), StateGradient(0, b), dz, Units);
-            PreviousStateGradient(0, b).Clear();
         }
         StepProduct(ProjectionGradient, t, Units, recurrentKernel.Value.Span, Units, Units, RecurrentInputGradient.Span, false, transposeM: true);
     }

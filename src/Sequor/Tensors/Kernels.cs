@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Sequor;
@@ -26,6 +27,53 @@ internal static class Kernels
     public static void TanhBackward(ReadOnlySpan<Real> y, ReadOnlySpan<Real> dy, Span<Real> dx)
     {
         for (int i = 0; i < y.Length; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+    }
+
+    /// <summary>
+    /// z = x + y for spans of a few vectors (a row of one time step), where TensorPrimitives' per-call
+    /// dispatch would cost more than the arithmetic. z may alias x or y.
+    /// </summary>
+    public static void Add(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
+    {
+        int n = z.Length, i = 0, width = Vector256<Real>.Count;
+        if (x.Length < n || y.Length < n) throw new ArgumentException("Kernels.Add: operands shorter than the result");
+        ref Real xr = ref MemoryMarshal.GetReference(x);
+        ref Real yr = ref MemoryMarshal.GetReference(y);
+        ref Real zr = ref MemoryMarshal.GetReference(z);
+        for (; i + width <= n; i += width)
+            (Vector256.LoadUnsafe(ref xr, (nuint)i) + Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref zr, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref zr, i) = Unsafe.Add(ref xr, i) + Unsafe.Add(ref yr, i);
+    }
+
+    /// <summary>z = x ⊙ y for spans of a few vectors (see <see cref="Add"/>). z may alias x or y.</summary>
+    public static void Multiply(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
+    {
+        int n = z.Length, i = 0, width = Vector256<Real>.Count;
+        if (x.Length < n || y.Length < n) throw new ArgumentException("Kernels.Multiply: operands shorter than the result");
+        ref Real xr = ref MemoryMarshal.GetReference(x);
+        ref Real yr = ref MemoryMarshal.GetReference(y);
+        ref Real zr = ref MemoryMarshal.GetReference(z);
+        for (; i + width <= n; i += width)
+            (Vector256.LoadUnsafe(ref xr, (nuint)i) * Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref zr, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref zr, i) = Unsafe.Add(ref xr, i) * Unsafe.Add(ref yr, i);
+    }
+
+    /// <summary>Adds <paramref name="v"/> (length n) to each of <paramref name="rows"/> rows of width n of a matrix (row stride ld).</summary>
+    public static void AddToRows(Span<Real> matrix, int rows, int n, int ld, ReadOnlySpan<Real> v)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = matrix.Slice(r * ld, n);
+            Add(row, v, row);
+        }
+    }
+
+    /// <summary>sums = Σ_r matrix[r, :] over <paramref name="rows"/> rows of width n (row stride ld).</summary>
+    public static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
+    {
+        sums = sums[..n];
+        sums.Clear();
+        for (int r = 0; r < rows; r++) Add(sums, matrix.Slice(r * ld, n), sums);
     }
 
     /// <summary>Softmax of each row of width <paramref name="width"/>, shifted by the row maximum.</summary>
@@ -60,6 +108,26 @@ internal static class KernelsReference
     public static void Exp(ReadOnlySpan<Real> x, Span<Real> y)
     {
         for (int i = 0; i < x.Length; i++) y[i] = Real.Exp(x[i]);
+    }
+
+    public static void Add(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
+    {
+        for (int i = 0; i < z.Length; i++) z[i] = x[i] + y[i];
+    }
+
+    public static void Multiply(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
+    {
+        for (int i = 0; i < z.Length; i++) z[i] = x[i] * y[i];
+    }
+
+    public static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            Real sum = 0;
+            for (int r = 0; r < rows; r++) sum += matrix[r * ld + j];
+            sums[j] = sum;
+        }
     }
 
     public static void Softmax(ReadOnlySpan<Real> x, Span<Real> y, int width)

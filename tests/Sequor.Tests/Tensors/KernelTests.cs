@@ -95,3 +95,24 @@ public class VectorMathTests
                 $"[{i}]: {actual[i]:R} vs reference {expected[i]:R}");
     }
 }
+
+public class SmallSpanKernelTests
+{
+    [Theory, InlineData(1), InlineData(8), InlineData(13), InlineData(32)]
+    public void AddMultiplyAndColumnSumsAgreeWithTheReferences(int n)
+    {
+        var random = new Random(n);
+        float[] x = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray(), y = x.Select(v => v * 3 - 1).ToArray();
+        float[] fast = new float[n], reference = new float[n];
+        Kernels.Add(x, y, fast);
+        KernelsReference.Add(x, y, reference);
+        Assert.Equal(reference, fast);
+        Kernels.Multiply(x, y, fast);
+        KernelsReference.Multiply(x, y, reference);
+        Assert.Equal(reference, fast);
+        var matrix = Enumerable.Range(0, 7 * (n + 3)).Select(_ => (float)random.NextDouble()).ToArray();
+        Kernels.ColumnSums(matrix, 7, n, n + 3, fast);
+        KernelsReference.ColumnSums(matrix, 7, n, n + 3, reference);
+        for (int j = 0; j < n; j++) Assert.Equal(reference[j], fast[j], 5);
+    }
+}
