@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
@@ -63,8 +62,7 @@ public sealed class LSTM : Recurrent
 
     // The common configuration (tanh, sigmoid, units a multiple of the vector width) runs the fused kernels;
     // anything else the general per-row code with the activations' own span functions.
-    private bool Fused => ReferenceEquals(Activation, Activation.Tanh) && ReferenceEquals(RecurrentActivation, Activation.Sigmoid)
-        && Units % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated;
+    private bool Fused => FusedTanhSigmoid;
 
     private protected override void StepForward(int t, int previousTime)
     {
@@ -172,12 +170,6 @@ public sealed class LSTM : Recurrent
         }
         StepProduct(ProjectionGradient, t, 4 * h, recurrentKernel.Value.Span, 4 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<Real> Load(ref Real row, int j) => Vector256.LoadUnsafe(ref row, (nuint)j);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
 
     private protected override void StepBackward(int t, int previousTime)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
 
@@ -154,6 +155,19 @@ public abstract class Recurrent : Layer
     private protected static ref Real RowRef(Tensor buffer, int b, int t, int timesteps, int width) =>
         ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer.Data), (b * timesteps + t) * width);
 
+    /// <summary>
+    /// True for the common configuration that the cells' fused kernels handle: activation tanh, recurrent
+    /// activation sigmoid, units a multiple of the vector width. Anything else runs the general per-row code.
+    /// </summary>
+    private protected bool FusedTanhSigmoid => ReferenceEquals(Activation, Activation.Tanh)
+        && ReferenceEquals(RecurrentActivation, Activation.Sigmoid) && Units % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector256<Real> Load(ref Real row, int j) => Vector256.LoadUnsafe(ref row, (nuint)j);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
+
     private protected ref Real StateRef(int k, int b, int t) => ref t < 0
         ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
         : ref RowRef(states[k], b, t, Timesteps, Units);
@@ -269,7 +283,6 @@ public abstract class Recurrent : Layer
         var dOut = outputGradient.Span;
         foreach (var g in stateGradients) g.Span.Clear();
         BeginBackward();
-
         for (int s = Timesteps - 1; s >= 0; s--)
         {
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);

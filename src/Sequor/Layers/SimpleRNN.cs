@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Sequor.Layers;
 
 /// <summary>
@@ -37,6 +39,19 @@ public sealed class SimpleRNN : Recurrent
     private protected override void StepForward(int t, int previousTime)
     {
         StepProduct(RecurrentInput, t, Units, recurrentKernel.Value.Span, Units, Units, StepBuffer.Span, false);
+        if (FusedTanhSigmoid)
+        {
+            // h = tanh(P[b, t] + StepBuffer[b]), one vector of units at a time
+            int steps = Timesteps, width = Vector256<Real>.Count;
+            for (int b = 0; b < Batch; b++)
+            {
+                ref Real z = ref RowRef(StepBuffer, b, 0, 1, Units);
+                ref Real p = ref RowRef(Projection, b, t, steps, Units);
+                ref Real h = ref StateRef(0, b, t);
+                for (int j = 0; j < Units; j += width) Store(VectorMath.Tanh(Load(ref z, j) + Load(ref p, j)), ref h, j);
+            }
+            return;
+        }
         for (int b = 0; b < Batch; b++)
         {
             var h = State(0, b, t);
@@ -47,10 +62,25 @@ public sealed class SimpleRNN : Recurrent
 
     private protected override void StepBackward(int t, int previousTime)
     {
+        bool fused = FusedTanhSigmoid;
+        int steps = Timesteps, width = Vector256<Real>.Count;
         for (int b = 0; b < Batch; b++)
         {
             var dz = Row(ProjectionGradient, b, t, Units);
             if (!IsActive(b, t)) { dz.Clear(); continue; }
+            if (fused)
+            {
+                // ∂z = ∂h ⊙ (1 − h²)
+                ref Real d = ref RowRef(ProjectionGradient, b, t, steps, Units);
+                ref Real h = ref StateRef(0, b, t);
+                ref Real dh = ref StateGradientRef(0, b);
+                for (int j = 0; j < Units; j += width)
+                {
+                    var hv = Load(ref h, j);
+                    Store(Load(ref dh, j) * (Vector256<Real>.One - hv * hv), ref d, j);
+                }
+                continue;
+            }
             Activation.Backward(State(0, b, t), StateGradient(0, b), dz, Units);
         }
         StepProduct(ProjectionGradient, t, Units, recurrentKernel.Value.Span, Units, Units, RecurrentInputGradient.Span, false, transposeM: true);
