@@ -168,6 +168,24 @@ public abstract class Recurrent : Layer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
 
+    // dst[0..n) = src[0..n): one row of a step, without a span slice and a memmove call per row
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref Real source, ref Real destination, int n)
+    {
+        int j = 0, width = Vector256<Real>.Count;
+        for (; j + width <= n; j += width) Store(Load(ref source, j), ref destination, j);
+        for (; j < n; j++) Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+    }
+
+    // z[0..n) = x + y
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRows(ref Real x, ref Real y, ref Real z, int n)
+    {
+        int j = 0, width = Vector256<Real>.Count;
+        for (; j + width <= n; j += width) Store(Load(ref x, j) + Load(ref y, j), ref z, j);
+        for (; j < n; j++) Unsafe.Add(ref z, j) = Unsafe.Add(ref x, j) + Unsafe.Add(ref y, j);
+    }
+
     private protected ref Real StateRef(int k, int b, int t) => ref t < 0
         ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
         : ref RowRef(states[k], b, t, Timesteps, Units);
@@ -208,18 +226,17 @@ public abstract class Recurrent : Layer
         if (recurrentDropped) SampleDropoutMask(recurrentDropMask.Reshape(Batch, Units).Span, RecurrentDropout, Random);
 
         var p = Projection.Span;
-        Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
-        if (!InputBias.IsEmpty) Kernels.AddToRows(p, Batch * Timesteps, width, width, InputBias);
+        if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
+        else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, InputBias, p, width);
 
         for (int s = 0; s < Timesteps; s++)
         {
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
-            for (int b = 0; b < Batch; b++)
-            {
-                var hIn = Row(RecurrentInput, b, t, Units);
-                if (recurrentDropped) Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), hIn);
-                else State(0, b, previous).CopyTo(hIn);
-            }
+            if (recurrentDropped)
+                for (int b = 0; b < Batch; b++)
+                    Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), Row(RecurrentInput, b, t, Units));
+            else
+                for (int b = 0; b < Batch; b++) CopyRow(ref StateRef(0, b, previous), ref RowRef(RecurrentInput, b, t, Timesteps, Units), Units);
             StepForward(t, previous);
             if (mask is not null)
                 for (int b = 0; b < Batch; b++)
@@ -299,12 +316,15 @@ public abstract class Recurrent : Layer
             for (int b = 0; b < Batch; b++)
             {
                 if (!IsActive(b, t)) continue;  // a masked step passes its state gradients through unchanged
-                var dh = StateGradient(0, b);
-                var dhIn = RecurrentInputGradient.Span.Slice(b * Units, Units);
-                if (recurrentDropped) Kernels.Multiply(dhIn, recurrentDropMask.Span.Slice(b * Units, Units), dh);
-                else dhIn.CopyTo(dh);
-                if (!PreviousStateGradientIsZero) Kernels.Add(dh, PreviousStateGradient(0, b), dh);
-                for (int k = 1; k < states.Length; k++) PreviousStateGradient(k, b).CopyTo(StateGradient(k, b));
+                if (recurrentDropped)
+                {
+                    var dh = StateGradient(0, b);
+                    Kernels.Multiply(RecurrentInputGradient.Span.Slice(b * Units, Units), recurrentDropMask.Span.Slice(b * Units, Units), dh);
+                    if (!PreviousStateGradientIsZero) Kernels.Add(dh, PreviousStateGradient(0, b), dh);
+                }
+                else if (PreviousStateGradientIsZero) CopyRow(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref StateGradientRef(0, b), Units);
+                else AddRows(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref PreviousStateGradientRef(0, b), ref StateGradientRef(0, b), Units);
+                for (int k = 1; k < states.Length; k++) CopyRow(ref PreviousStateGradientRef(k, b), ref StateGradientRef(k, b), Units);
             }
         }
 

@@ -40,6 +40,27 @@ internal static class Gemm
             GemmReference.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
+    /// <summary>
+    /// C = A·B + 1·biasᵀ: every row of C (m×n) starts from <paramref name="bias"/> (n values) instead of zero, so
+    /// the input projection X·W + b of a recurrent layer is one pass. A m×k, B k×n, row-major with leading dimensions.
+    /// </summary>
+    public static void MultiplyAddBias(int m, int n, int k, ReadOnlySpan<Real> a, int lda, ReadOnlySpan<Real> b, int ldb,
+        ReadOnlySpan<Real> bias, Span<Real> c, int ldc)
+    {
+        if (bias.Length < n) throw new ArgumentException($"GEMM bias: {bias.Length} values for {n} columns");
+        if (!Vector256.IsHardwareAccelerated || m == 0 || n == 0 || k == 0)
+        {
+            Multiply(false, false, m, n, k, a, lda, b, ldb, c, ldc, false);
+            for (int i = 0; i < m; i++) Kernels.Add(c.Slice(i * ldc, n), bias, c.Slice(i * ldc, n));
+            return;
+        }
+        CheckExtent(a, m, k, lda, "A");
+        CheckExtent(b, k, n, ldb, "B");
+        CheckExtent(c, m, n, ldc, "C");
+        RowsTimesMatrix(m, n, k, ref MemoryMarshal.GetReference(a), lda, 1, ref MemoryMarshal.GetReference(b), ldb,
+            ref MemoryMarshal.GetReference(c), ldc, false, true, ref MemoryMarshal.GetReference(bias));
+    }
+
     private static void CheckExtent(ReadOnlySpan<Real> span, int rows, int columns, int ld, string name)
     {
         if (ld < columns || (long)(rows - 1) * ld + columns > span.Length)
@@ -53,7 +74,13 @@ internal static class Gemm
     /// vector for narrow C (∂h = ∂z·Uᵀ with n = H), then scalar columns.
     /// </summary>
     internal static void RowsTimesMatrix(int m, int n, int k, ref Real a, int strideI, int strideP,
-        ref Real b, int ldb, ref Real c, int ldc, bool accumulate)
+        ref Real b, int ldb, ref Real c, int ldc, bool accumulate) =>
+        RowsTimesMatrix(m, n, k, ref a, strideI, strideP, ref b, ldb, ref c, ldc, accumulate, false, ref c);
+
+    /// <summary>As above; with <paramref name="fromRow"/> (and not accumulate) C starts from the row vector
+    /// <paramref name="row"/> (a bias) instead of zero.</summary>
+    private static void RowsTimesMatrix(int m, int n, int k, ref Real a, int strideI, int strideP,
+        ref Real b, int ldb, ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
     {
         int width = Vector256<Real>.Count;
         int j = 0;
@@ -73,6 +100,11 @@ internal static class Gemm
                     x2 = Vector256.LoadUnsafe(ref c0, (nuint)(2 * width)); x3 = Vector256.LoadUnsafe(ref c0, (nuint)(3 * width));
                     y0 = Vector256.LoadUnsafe(ref c1); y1 = Vector256.LoadUnsafe(ref c1, (nuint)width);
                     y2 = Vector256.LoadUnsafe(ref c1, (nuint)(2 * width)); y3 = Vector256.LoadUnsafe(ref c1, (nuint)(3 * width));
+                }
+                else if (fromRow)
+                {
+                    y0 = x0 = Vector256.LoadUnsafe(ref row, (nuint)j); y1 = x1 = Vector256.LoadUnsafe(ref row, (nuint)(j + width));
+                    y2 = x2 = Vector256.LoadUnsafe(ref row, (nuint)(j + 2 * width)); y3 = x3 = Vector256.LoadUnsafe(ref row, (nuint)(j + 3 * width));
                 }
                 ref Real bp = ref Unsafe.Add(ref b, j);
                 for (int p = 0; p < k; p++)
@@ -102,6 +134,11 @@ internal static class Gemm
                     x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref c0, (nuint)width);
                     x2 = Vector256.LoadUnsafe(ref c0, (nuint)(2 * width)); x3 = Vector256.LoadUnsafe(ref c0, (nuint)(3 * width));
                 }
+                else if (fromRow)
+                {
+                    x0 = Vector256.LoadUnsafe(ref row, (nuint)j); x1 = Vector256.LoadUnsafe(ref row, (nuint)(j + width));
+                    x2 = Vector256.LoadUnsafe(ref row, (nuint)(j + 2 * width)); x3 = Vector256.LoadUnsafe(ref row, (nuint)(j + 3 * width));
+                }
                 ref Real bp = ref Unsafe.Add(ref b, j);
                 for (int p = 0; p < k; p++)
                 {
@@ -128,6 +165,7 @@ internal static class Gemm
                     x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, ldc));
                     x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 2 * ldc)); x3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 3 * ldc));
                 }
+                else if (fromRow) x0 = x1 = x2 = x3 = Vector256.LoadUnsafe(ref row, (nuint)j);
                 ref Real bp = ref Unsafe.Add(ref b, j);
                 for (int p = 0; p < k; p++)
                 {
@@ -146,7 +184,7 @@ internal static class Gemm
             {
                 ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
                 ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
-                var x0 = accumulate ? Vector256.LoadUnsafe(ref c0) : Vector256<Real>.Zero;
+                var x0 = accumulate ? Vector256.LoadUnsafe(ref c0) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)j) : Vector256<Real>.Zero;
                 for (int p = 0; p < k; p++)
                     x0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref a0, p * strideP)), Vector256.LoadUnsafe(ref b, (nuint)(p * ldb + j)), x0);
                 x0.StoreUnsafe(ref c0);
@@ -157,7 +195,7 @@ internal static class Gemm
             {
                 ref Real cij = ref Unsafe.Add(ref c, i * ldc + j);
                 ref Real a0 = ref Unsafe.Add(ref a, i * strideI);
-                Real sum = accumulate ? cij : 0;
+                Real sum = accumulate ? cij : fromRow ? Unsafe.Add(ref row, j) : 0;
                 for (int p = 0; p < k; p++)
                     sum += Unsafe.Add(ref a0, p * strideP) * Unsafe.Add(ref b, p * ldb + j);
                 cij = sum;

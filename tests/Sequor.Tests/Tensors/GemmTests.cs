@@ -33,6 +33,22 @@ public class GemmTests
         }
     }
 
+    [Theory, InlineData(3200, 32, 16), InlineData(7, 13, 5), InlineData(33, 41, 17), InlineData(64, 8, 300)]
+    public void BiasInitialisedGemmAgreesWithTheReferencePlusBias(int m, int n, int k)
+    {
+        var random = new Random(m + n + k);
+        var a = Random(random, m * k);
+        var b = Random(random, k * n);
+        var bias = Random(random, n);
+        var fast = new float[m * n];
+        var reference = new float[m * n];
+        Gemm.MultiplyAddBias(m, n, k, a, k, b, n, bias, fast, n);
+        GemmReference.Multiply(false, false, m, n, k, a, k, b, n, reference, n, false);
+        for (int i = 0; i < fast.Length; i++)
+            Assert.True(Math.Abs(fast[i] - (reference[i] + bias[i % n])) <= 1e-5f * Math.Max(1, Math.Sqrt(k)) * Math.Max(1, Math.Abs(reference[i])),
+                $"C[{i / n}, {i % n}]: fast {fast[i]}, reference {reference[i] + bias[i % n]}");
+    }
+
     [Fact]
     public void StridedOperandsReadOnlyTheirRows()
     {
