@@ -130,6 +130,23 @@ JsonObject Run(string name)
 static void Profile()
 {
     var random = new Random(1);
+    {
+        var xs = new float[4096];
+        var ys = new float[4096];
+        for (int i = 0; i < xs.Length; i++) xs[i] = (float)(random.NextDouble() * 8 - 4);
+        foreach (var (name, f) in new (string, Action)[] { ("sigmoid", () => VectorMath.Sigmoid(xs, ys)), ("tanh", () => VectorMath.Tanh(xs, ys)),
+            ("TensorPrimitives.Sigmoid", () => System.Numerics.Tensors.TensorPrimitives.Sigmoid(xs, ys)), ("TensorPrimitives.Tanh", () => System.Numerics.Tensors.TensorPrimitives.Tanh(xs, ys)) })
+        {
+            long best = long.MaxValue;
+            for (int r = 0; r < 2000; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                f();
+                best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
+            }
+            Console.WriteLine($"{name,-26} {best * 1e9 / Stopwatch.Frequency / (xs.Length / 8):F2} ns per 8 values");
+        }
+    }
     foreach (var (label, rnn) in new (string, Layer)[] { ("lstm", new LSTM(8)), ("gru", new GRU(8)), ("simplernn", new SimpleRNN(8)) })
     {
         var emb = new Embedding(500, 16);
