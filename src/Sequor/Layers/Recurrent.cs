@@ -38,6 +38,8 @@ public abstract class Recurrent : Layer
     private readonly Tensor output = new(0, 0);
     private readonly Tensor inputGradient = new(0, 0, 0);
     private Tensor? cellInput;       // X or X̃, what the projection multiplied
+    private int[] oneHotIndex = [];  // per input row: the column of its single 1, −1 for an all-zero row
+    private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
     private Tensor? mask;
     private bool inputDropped, recurrentDropped;
 
@@ -226,7 +228,9 @@ public abstract class Recurrent : Layer
         if (recurrentDropped) SampleDropoutMask(recurrentDropMask.Reshape(Batch, Units).Span, RecurrentDropout, Random);
 
         var p = Projection.Span;
-        if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
+        oneHot = Features >= 2 * Vector256<Real>.Count && Kernels.FindOneHotRows(cellInput.Span, Batch * Timesteps, Features, OneHotIndex());
+        if (oneHot) Kernels.GatherRows(kernel.Value.Span, width, oneHotIndex, InputBias, p);
+        else if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
         else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, InputBias, p, width);
 
         for (int s = 0; s < Timesteps; s++)
@@ -246,6 +250,13 @@ public abstract class Recurrent : Layer
 
         WriteOutput();
         return output;
+    }
+
+    private Span<int> OneHotIndex()
+    {
+        int rows = Batch * Timesteps;
+        if (oneHotIndex.Length < rows) oneHotIndex = new int[rows];
+        return oneHotIndex.AsSpan(0, rows);
     }
 
     private void Resize()
@@ -329,8 +340,10 @@ public abstract class Recurrent : Layer
         }
 
         var dp = ProjectionGradient.Span;
-        Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
+        if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex, kernel.Gradient.Span);
+        else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
         RecurrentWeightGradients();
+        if (InputGradientUnused) return null;
 
         inputGradient.Reshape(Batch, Timesteps, Features);
         Gemm.Multiply(false, true, Batch * Timesteps, Features, width, dp, width, kernel.Value.Span, width, inputGradient.Span, Features, false);

@@ -265,6 +265,7 @@ public sealed partial class Sequential : IDisposable
         while (replicas.Count < shards)
         {
             replicas.Add(layers.Select(l => l.Replicate()).ToArray());
+            replicas[^1][0].InputGradientUnused = true;  // the model's input is data
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }

@@ -78,6 +78,79 @@ internal static class Kernels
         for (int r = 0; r < rows; r++) Add(sums, matrix.Slice(r * ld, n), sums);
     }
 
+    /// <summary>
+    /// Detects one-hot input (Keras's to_categorical): true when each of the <paramref name="rows"/> rows of
+    /// <paramref name="x"/> (width <paramref name="width"/>) holds only zeros and at most one 1, with the 1's
+    /// column (−1 for an all-zero row) in <paramref name="index"/>. Stops at the first other row, so general
+    /// float input costs about one vector compare per row.
+    /// </summary>
+    public static bool FindOneHotRows(ReadOnlySpan<Real> x, int rows, int width, Span<int> index)
+    {
+        int vector = Vector256<Real>.Count;
+        ref Real start = ref MemoryMarshal.GetReference(x);
+        if (x.Length < rows * width) throw new ArgumentException("FindOneHotRows: input shorter than rows × width");
+        for (int r = 0; r < rows; r++)
+        {
+            ref Real row = ref Unsafe.Add(ref start, r * width);
+            int found = -1, j = 0;
+            for (; j + vector <= width; j += vector)
+            {
+                var v = Vector256.LoadUnsafe(ref row, (nuint)j);
+                if (Vector256.EqualsAll(v, Vector256<Real>.Zero)) continue;
+                for (int l = 0; l < vector; l++)
+                {
+                    Real value = Unsafe.Add(ref row, j + l);
+                    if (value == 0) continue;
+                    if (value != 1 || found >= 0) return false;
+                    found = j + l;
+                }
+            }
+            for (; j < width; j++)
+            {
+                Real value = Unsafe.Add(ref row, j);
+                if (value == 0) continue;
+                if (value != 1 || found >= 0) return false;
+                found = j;
+            }
+            index[r] = found;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The product of one-hot rows with a matrix, as a gather: y[r, :] = table[index[r], :] + bias (bias only for
+    /// index −1). table [V, n], y [rows, n] with rows = index.Length; bias n values or empty.
+    /// </summary>
+    public static void GatherRows(ReadOnlySpan<Real> table, int n, ReadOnlySpan<int> index, ReadOnlySpan<Real> bias, Span<Real> y)
+    {
+        for (int r = 0; r < index.Length; r++)
+        {
+            var destination = y.Slice(r * n, n);
+            if (index[r] < 0)
+            {
+                if (bias.IsEmpty) destination.Clear();
+                else bias[..n].CopyTo(destination);
+            }
+            else if (bias.IsEmpty) table.Slice(index[r] * n, n).CopyTo(destination);
+            else Add(table.Slice(index[r] * n, n), bias, destination);
+        }
+    }
+
+    /// <summary>
+    /// The transpose of <see cref="GatherRows"/> for weight gradients: g = 0, then g[index[r], :] += d[r, :] for
+    /// every row with index ≥ 0 (what Xᵀ·D is when X is one-hot). g [V, n], d [rows, n].
+    /// </summary>
+    public static void ScatterAddRows(ReadOnlySpan<Real> d, int n, ReadOnlySpan<int> index, Span<Real> g)
+    {
+        g.Clear();
+        for (int r = 0; r < index.Length; r++)
+        {
+            if (index[r] < 0) continue;
+            var row = g.Slice(index[r] * n, n);
+            Add(row, d.Slice(r * n, n), row);
+        }
+    }
+
     /// <summary>Softmax of each row of width <paramref name="width"/>, shifted by the row maximum.</summary>
     public static void Softmax(ReadOnlySpan<Real> x, Span<Real> y, int width)
     {

@@ -111,3 +111,33 @@ public class EngineTests
         Assert.Equal(["embedding", "simple_rnn", "simple_rnn_1", "dense"], model.Layers.Select(l => l.Name));
     }
 }
+
+public class OneHotInputTests
+{
+    [Fact]
+    public void OneHotInputIsGatheredWithTheResultsOfTheDenseProduct()
+    {
+        // The same layer twice: once on exact one-hot rows (gathered), once on the same rows with a 1e-30 entry
+        // that makes them dense (GEMM). The extra 1e-30·w is far below float resolution, so the results agree.
+        int batch = 4, steps = 6, width = 40;
+        var random = new Random(3);
+        var x = new Tensor(batch, steps, width);
+        for (int r = 0; r < batch * steps; r++) x.Span[r * width + random.Next(width)] = 1;
+        var dense = x.Clone();
+        dense.Span[x.Span[0] == 1 ? 1 : 0] = 1e-30f;  // a column that is not row 0's 1
+        (float[] Output, float[] KernelGradient) Run(Tensor input)
+        {
+            var layer = new Sequor.Layers.SimpleRNN(8, returnSequences: true);
+            layer.Build([steps, width], new RandomGenerator(5));
+            var y = layer.Forward(input, null, true).Span.ToArray();
+            var dy = new Tensor(batch, steps, 8);
+            for (int i = 0; i < dy.Length; i++) dy.Span[i] = (i % 5) * 0.1f - 0.2f;
+            layer.Backward(dy);
+            return (y, layer.Weights[0].Gradient.Span.ToArray());
+        }
+        var a = Run(x);
+        var b = Run(dense);
+        Assert.Equal(b.Output, a.Output);
+        for (int i = 0; i < a.KernelGradient.Length; i++) Assert.Equal(b.KernelGradient[i], a.KernelGradient[i], 6);
+    }
+}

@@ -116,3 +116,58 @@ public class SmallSpanKernelTests
         for (int j = 0; j < n; j++) Assert.Equal(reference[j], fast[j], 5);
     }
 }
+
+public class OneHotKernelTests
+{
+    private static (float[] X, int[] Ids) OneHot(int rows, int width, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[rows * width];
+        var ids = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            ids[r] = r % 5 == 4 ? -1 : random.Next(width);  // every fifth row all zero
+            if (ids[r] >= 0) x[r * width + ids[r]] = 1;
+        }
+        return (x, ids);
+    }
+
+    [Theory, InlineData(300), InlineData(19)]
+    public void GatherAndScatterAgreeWithTheDenseProducts(int width)
+    {
+        int rows = 40, n = 8;
+        var (x, ids) = OneHot(rows, width, width);
+        var index = new int[rows];
+        Assert.True(Kernels.FindOneHotRows(x, rows, width, index));
+        Assert.Equal(ids, index);
+
+        var random = new Random(2);
+        var w = Enumerable.Range(0, width * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var bias = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
+        var gathered = new float[rows * n];
+        var dense = new float[rows * n];
+        Kernels.GatherRows(w, n, index, bias, gathered);
+        GemmReference.Multiply(false, false, rows, n, width, x, width, w, n, dense, n, false);
+        for (int i = 0; i < dense.Length; i++) Assert.Equal(dense[i] + bias[i % n], gathered[i]);
+
+        var d = Enumerable.Range(0, rows * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var scattered = new float[width * n];
+        var reference = new float[width * n];
+        Kernels.ScatterAddRows(d, n, index, scattered);
+        GemmReference.Multiply(true, false, width, n, rows, x, width, d, n, reference, n, false);
+        for (int i = 0; i < reference.Length; i++) Assert.Equal(reference[i], scattered[i], 5);
+    }
+
+    [Fact]
+    public void RowsThatAreNotOneHotAreRejected()
+    {
+        var (x, _) = OneHot(10, 20, 1);
+        var index = new int[10];
+        var half = (float[])x.Clone();
+        half[3 * 20 + 7] = 0.5f;
+        Assert.False(Kernels.FindOneHotRows(half, 10, 20, index));
+        var two = (float[])x.Clone();
+        two[0] = two[1] = 1;
+        Assert.False(Kernels.FindOneHotRows(two, 10, 20, index));
+    }
+}
