@@ -57,6 +57,8 @@ public sealed class GRU : Recurrent
         resetGradient.Reshape(Batch, Units);
     }
 
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
+
     private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span[..(3 * Units)];
 
     private protected override void StepForward(int t, int previousTime)
@@ -177,7 +179,7 @@ public sealed class GRU : Recurrent
                 Store(d * z, ref dPrevious, j);
             }
         }
-        StepProduct(recurrentGradient, t, 3 * h, recurrentKernel.Value.Span, 3 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
+        StepProduct(recurrentGradient, t, 3 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
 
     private void StepForwardResetBefore(int t, int previousTime)

@@ -56,6 +56,8 @@ public sealed class LSTM : Recurrent
         cellActivation.Reshape(Batch, Timesteps, Units);
     }
 
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
+
     private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
 
     private protected override bool PreviousStateGradientIsZero => true;
@@ -168,7 +170,7 @@ public sealed class LSTM : Recurrent
                 Store(dc * f, ref dcPrevious, j);
             }
         }
-        StepProduct(ProjectionGradient, t, 4 * h, recurrentKernel.Value.Span, 4 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
+        StepProduct(ProjectionGradient, t, 4 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
 
     private protected override void StepBackward(int t, int previousTime)

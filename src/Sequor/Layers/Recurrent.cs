@@ -124,8 +124,24 @@ public abstract class Recurrent : Layer
     /// <summary>The bias added to every row of P (G·H values), or empty.</summary>
     private protected abstract ReadOnlySpan<Real> InputBias { get; }
 
-    /// <summary>Called once before the reverse time loop (e.g. to lay out weights for the step products).</summary>
-    private protected virtual void BeginBackward() { }
+    /// <summary>Called once before the reverse time loop: lays out Uᵀ for the step products ∂h̃ = ∂z·Uᵀ.</summary>
+    private protected virtual void BeginBackward()
+    {
+        var u = RecurrentKernelValue;
+        int columns = Gates * Units;
+        var t = TransposedRecurrentKernel.Reshape(columns, Units).Span;
+        for (int i = 0; i < Units; i++)
+            for (int j = 0; j < columns; j++) t[j * Units + i] = u[i * columns + j];
+    }
+
+    /// <summary>The recurrent kernel U [H, G·H] of the cell.</summary>
+    private protected abstract ReadOnlySpan<Real> RecurrentKernelValue { get; }
+
+    /// <summary>
+    /// Uᵀ [G·H, H], laid out once per backward pass so that each step's ∂z·Uᵀ is a plain register-blocked
+    /// product instead of a transposition per step.
+    /// </summary>
+    private protected Tensor TransposedRecurrentKernel { get; } = new(0, 0);
 
     /// <summary>
     /// One step at time <paramref name="t"/> for all rows: reads P[:, t], h̃ = RecurrentInput[:, t] and the
@@ -229,7 +245,7 @@ public abstract class Recurrent : Layer
 
         var p = Projection.Span;
         oneHot = Features >= 2 * Vector256<Real>.Count && Kernels.FindOneHotRows(cellInput.Span, Batch * Timesteps, Features, OneHotIndex());
-        if (oneHot) Kernels.GatherRows(kernel.Value.Span, width, oneHotIndex, InputBias, p);
+        if (oneHot) Kernels.GatherRows(kernel.Value.Span, width, oneHotIndex.AsSpan(0, Batch * Timesteps), InputBias, p);
         else if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
         else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, InputBias, p, width);
 
@@ -340,7 +356,7 @@ public abstract class Recurrent : Layer
         }
 
         var dp = ProjectionGradient.Span;
-        if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex, kernel.Gradient.Span);
+        if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), kernel.Gradient.Span);
         else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
         RecurrentWeightGradients();
         if (InputGradientUnused) return null;

@@ -32,6 +32,8 @@ public sealed class SimpleRNN : Recurrent
 
     private protected override void ResizeCell() { }
 
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
+
     private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
 
     private protected override bool PreviousStateGradientIsZero => true;
@@ -83,7 +85,7 @@ public sealed class SimpleRNN : Recurrent
             }
             Activation.Backward(State(0, b, t), StateGradient(0, b), dz, Units);
         }
-        StepProduct(ProjectionGradient, t, Units, recurrentKernel.Value.Span, Units, Units, RecurrentInputGradient.Span, false, transposeM: true);
+        StepProduct(ProjectionGradient, t, Units, TransposedRecurrentKernel.Span, Units, Units, RecurrentInputGradient.Span, false);
     }
 
     private protected override void RecurrentWeightGradients()

@@ -141,3 +141,23 @@ public class OneHotInputTests
         for (int i = 0; i < a.KernelGradient.Length; i++) Assert.Equal(b.KernelGradient[i], a.KernelGradient[i], 6);
     }
 }
+
+public class OneHotModelTests
+{
+    [Fact]
+    public void AOneHotModelTrainsAndPredictsInBatchesOfAnySize()
+    {
+        int n = 70, steps = 10, width = 40;
+        var random = new Random(4);
+        var x = new Tensor(n, steps, width);
+        var y = new Tensor(n);
+        for (int r = 0; r < n * steps; r++) x.Span[r * width + random.Next(width)] = 1;
+        for (int i = 0; i < n; i++) y.Span[i] = i % 2;
+        using var model = new Sequential([new Sequor.Layers.SimpleRNN(8), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid)], seed: 1);
+        model.Compile(new Sequor.Training.RMSprop(1e-3f), Sequor.Training.Loss.BinaryCrossentropy);
+        model.Fit(x, y, epochs: 1, batchSize: 16, verbose: 0);
+        var all = model.Predict(x, batchSize: 512).Span.ToArray();
+        var small = model.Predict(x, batchSize: 16).Span.ToArray();
+        Assert.Equal(all, small);
+    }
+}
