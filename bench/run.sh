@@ -32,7 +32,7 @@ if [ -z "${SKIP_PYTORCH:-}" ]; then
   blas=()
   [ -f peers/openblas/libblas.so.3 ] && blas=(env LD_LIBRARY_PATH="$PWD/peers/openblas")
   [ -n "$small" ] && "${blas[@]}" /usr/bin/python3 peers/torch_peer.py --threads "$threads" --models "$small" --repeats "$repeats" --steps "$steps" --full-epochs 0 --out "$out/pytorch.json" | cut -c1-160
-  [ -n "$big" ] && "${blas[@]}" /usr/bin/python3 peers/torch_peer.py --threads "$threads" --models lstm128 --repeats "$repeats" --steps 5 --warmup 2 --full-epochs 0 --out "$out/pytorch-big.json" | cut -c1-160
+  [ -n "$big" ] && "${blas[@]}" /usr/bin/python3 peers/torch_peer.py --threads "$threads" --models lstm128 --repeats "$repeats" --steps 5 --warmup 2 --full-epochs 0 --infer-n 2560 --out "$out/pytorch-big.json" | cut -c1-160
 fi
 
 if [ -z "${SKIP_TORCHSHARP:-}" ]; then
@@ -40,7 +40,7 @@ if [ -z "${SKIP_TORCHSHARP:-}" ]; then
   dotnet build peers/torchsharp/TorchSharpPeer.csproj -c Release -v q -nologo | grep -E " error|rror\(s\)" || true
   ts=peers/torchsharp/bin/Release/net10.0
   [ -n "$small" ] && LD_PRELOAD="$PWD/$ts/libglibcxx_shim.so" dotnet $ts/TorchSharpPeer.dll --threads "$threads" --data "$PWD/peers/data" --models "$small" --repeats "$repeats" --steps "$steps" --full-epochs 0 --out "$out/torchsharp.json" | cut -c1-160
-  [ -n "$big" ] && LD_PRELOAD="$PWD/$ts/libglibcxx_shim.so" dotnet $ts/TorchSharpPeer.dll --threads "$threads" --data "$PWD/peers/data" --models lstm128 --repeats "$repeats" --steps 5 --warmup 2 --full-epochs 0 --out "$out/torchsharp-big.json" | cut -c1-160
+  [ -n "$big" ] && LD_PRELOAD="$PWD/$ts/libglibcxx_shim.so" dotnet $ts/TorchSharpPeer.dll --threads "$threads" --data "$PWD/peers/data" --models lstm128 --repeats "$repeats" --steps 5 --warmup 2 --full-epochs 0 --infer-n 2560 --out "$out/torchsharp-big.json" | cut -c1-160
 fi
 
 /usr/bin/python3 compare.py "$out" | tee "$out/table.md"

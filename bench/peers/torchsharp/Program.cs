@@ -17,6 +17,7 @@ static class P
     const int SEQ = 100, BATCH = 64, N_TRAIN = 20000, N_VAL = 5000, N_ALL = 25000;
     const int STEPS_PER_EPOCH = 313, INF_BATCH = 512;
 
+    static int inferN = N_ALL;  // sequences in the inference pass (Sequor's bench: fewer for lstm128)
     static int threads = 1, steps = 100, warmup = 5, repeats = 3, fullEpochs = 3;
     static long seed = 0;
     static string models = "all", outPath = null;
@@ -248,10 +249,10 @@ static class P
                 var c0 = CpuSnap();
                 var sw = Stopwatch.StartNew();
                 double acc = 0;
-                for (int s = 0; s < N_ALL; s += INF_BATCH)
+                for (int s = 0; s < inferN; s += INF_BATCH)
                 {
                     using var d = torch.NewDisposeScope();
-                    int len = Math.Min(INF_BATCH, N_ALL - s);
+                    int len = Math.Min(INF_BATCH, inferN - s);
                     var p = model.call(x.narrow(0, s, len));
                     acc += p[0].item<float>();
                 }
@@ -263,7 +264,8 @@ static class P
         res["infer_s_25000"] = Math.Round(tMed, 4);
         res["infer_s_25000_samples"] = Arr(inf, 4);
         res["infer_noise_foreign_cores_steal_cores"] = infNoise;
-        res["infer_seq_per_s"] = Math.Round(N_ALL / tMed, 1);
+        res["infer_n"] = inferN;
+        res["infer_seq_per_s"] = Math.Round(inferN / tMed, 1);
 
         perm?.Dispose(); opt.Dispose(); model.Dispose(); x.Dispose(); y.Dispose();
         GC.Collect();
@@ -311,6 +313,7 @@ static class P
                 case "--out": outPath = V(); break;
                 case "--seed": seed = long.Parse(V()); break;
                 case "--data": dataDir = V(); break;
+                case "--infer-n": inferN = int.Parse(V()); break;
                 case "--overhead": overheadOnly = true; break;
                 default: Console.Error.WriteLine($"unknown arg {a}"); return 2;
             }
