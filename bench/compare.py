@@ -13,7 +13,9 @@ run = sys.argv[1]
 rows = {}
 order = []
 machine = {}
-for path in sorted(glob.glob(os.path.join(run, "*.json"))):
+# Sequor's file first, so the table follows its model order
+paths = sorted(glob.glob(os.path.join(run, "*.json")), key=lambda p: (os.path.basename(p) != "sequor.json", p))
+for path in paths:
     with open(path) as f:
         doc = json.load(f)
     peer = doc.get("peer", "sequor")

@@ -86,7 +86,8 @@ JsonObject Run(string name)
     var trainSamples = new List<double>();
     {
         var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
-        model.Fit(Rows(x, 0, 5 * Batch), Rows(y, 0, 5 * Batch), epochs: 1, batchSize: Batch, verbose: 0);  // warm-up
+        // warm-up: a whole epoch (the large model: 5 steps), so the JIT's optimised code and every buffer are in place
+        model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
         var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
         for (int r = 0; r < repeats; r++)
         {
@@ -131,6 +132,25 @@ JsonObject Run(string name)
 static void Profile()
 {
     var random = new Random(1);
+    foreach (int threads in new[] { 1, 2 })
+    {
+        // a whole training step of the chapter LSTM through the model (batch 64), fastest and median of 200
+        using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+        model.Build([100]);
+        var x = new Tensor(64, 100);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+        var dy = new Tensor(64, 1);
+        dy.Span.Fill(0.01f);
+        var samples = new List<double>();
+        for (int r = 0; r < 300; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            model.Forward(x, true);
+            model.Backward(dy);
+            if (r >= 100) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+        }
+        Console.WriteLine($"lstm model step (64 rows, {threads} thread(s)): min {samples.Min():F0} us, median {Median(samples):F0} us");
+    }
     {
         var xs = new float[4096];
         var ys = new float[4096];

@@ -43,6 +43,7 @@ public sealed class Embedding : Layer
         return [inputShape[0], OutputDim];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         int batch = input.Dim(0), steps = input.Dim(1);
@@ -74,6 +75,7 @@ public sealed class Embedding : Layer
         return output;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor? Backward(Tensor outputGradient)
     {
         var gradient = embeddings.Gradient.Span;

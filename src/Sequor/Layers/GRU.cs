@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -100,6 +101,7 @@ public sealed class GRU : Recurrent
     /// recurrentPart[b, t]; z, r = σ(p + q), n = tanh(p_h + r ⊙ q_h) into gates[b, t]; h = z ⊙ h_prev + (1 − z) ⊙ n.
     /// Shapes: StepBuffer [B, 3H], P, recurrentPart and gates [B, T, 3H], h [B, T, H].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
     {
         int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
@@ -142,6 +144,7 @@ public sealed class GRU : Recurrent
     /// The reverse of <see cref="FusedStepForward"/> for all rows: ∂P[b, t] = [∂z, ∂r, ∂n] and ∂q[b, t] = [∂z, ∂r, ∂n ⊙ r]
     /// (zero for masked rows), ∂h_prev (direct part) = ∂h ⊙ z into the previous-state gradient.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepBackward(int t, int previousTime)
     {
         int h = Units, steps = Timesteps, width = Vector256<Real>.Count;

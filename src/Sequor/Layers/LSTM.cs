@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -101,6 +102,7 @@ public sealed class LSTM : Recurrent
     /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) into gates[b, t]; c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
     /// Shapes: StepBuffer [B, 4H], P and gates [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
     {
         int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
@@ -136,6 +138,7 @@ public sealed class LSTM : Recurrent
     /// The reverse of <see cref="FusedStepForward"/> for all rows: from ∂h, ∂c (state gradients) writes ∂z into
     /// ∂P[b, t] (zero for masked rows) and ∂c_prev = ∂c ⊙ f into the previous-state gradient.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepBackward(int t, int previousTime)
     {
         int h = Units, steps = Timesteps, width = Vector256<Real>.Count;

@@ -222,6 +222,7 @@ public abstract class Recurrent : Layer
 
     private int TimeAt(int step) => GoBackwards ? Timesteps - 1 - step : step;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         Batch = input.Dim(0);
@@ -321,6 +322,7 @@ public abstract class Recurrent : Layer
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor? Backward(Tensor outputGradient)
     {
         int width = Gates * Units;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
@@ -38,6 +39,7 @@ public sealed class SimpleRNN : Recurrent
 
     private protected override bool PreviousStateGradientIsZero => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void StepForward(int t, int previousTime)
     {
         StepProduct(RecurrentInput, t, Units, recurrentKernel.Value.Span, Units, Units, StepBuffer.Span, false);
@@ -62,6 +64,7 @@ public sealed class SimpleRNN : Recurrent
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void StepBackward(int t, int previousTime)
     {
         bool fused = FusedTanhSigmoid;

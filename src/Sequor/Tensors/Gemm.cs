@@ -79,6 +79,7 @@ internal static class Gemm
 
     /// <summary>As above; with <paramref name="fromRow"/> (and not accumulate) C starts from the row vector
     /// <paramref name="row"/> (a bias) instead of zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsTimesMatrix(int m, int n, int k, ref Real a, int strideI, int strideP,
         ref Real b, int ldb, ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
     {
@@ -228,6 +229,7 @@ internal static class Gemm
     // op(B) = Bᵀ: B is n×k (row stride ldb). A small Bᵀ is copied into a per-thread scratch (k×n, contiguous) so
     // that the register-blocked RowsTimesMatrix runs instead of n horizontal dot products per row; the scratch
     // grows once and is reused, so steady-state steps allocate nothing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsTimesTransposed(int m, int n, int k, ref Real a, int strideI, int strideP,
         ReadOnlySpan<Real> b, int ldb, ref Real c, int ldc, bool accumulate)
     {
@@ -242,6 +244,7 @@ internal static class Gemm
     }
 
     // C[i, j] = A[i, :] · B[j, :] (B transposed): dot products along the contiguous k axis.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowDots(int m, int n, int k, ref Real a, int lda, ref Real b, int ldb,
         ref Real c, int ldc, bool accumulate)
     {

@@ -35,6 +35,7 @@ internal static class Kernels
     /// z = x + y for spans of a few vectors (a row of one time step), where TensorPrimitives' per-call
     /// dispatch would cost more than the arithmetic. z may alias x or y.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
     {
         int n = z.Length, i = 0, width = Vector256<Real>.Count;
@@ -48,6 +49,7 @@ internal static class Kernels
     }
 
     /// <summary>z = x ⊙ y for spans of a few vectors (see <see cref="Add"/>). z may alias x or y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<Real> x, ReadOnlySpan<Real> y, Span<Real> z)
     {
         int n = z.Length, i = 0, width = Vector256<Real>.Count;
@@ -84,6 +86,7 @@ internal static class Kernels
     /// column (−1 for an all-zero row) in <paramref name="index"/>. Stops at the first other row, so general
     /// float input costs about one vector compare per row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool FindOneHotRows(ReadOnlySpan<Real> x, int rows, int width, Span<int> index)
     {
         int vector = Vector256<Real>.Count;
@@ -121,6 +124,7 @@ internal static class Kernels
     /// The product of one-hot rows with a matrix, as a gather: y[r, :] = table[index[r], :] + bias (bias only for
     /// index −1). table [V, n], y [rows, n] with rows = index.Length; bias n values or empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherRows(ReadOnlySpan<Real> table, int n, ReadOnlySpan<int> index, ReadOnlySpan<Real> bias, Span<Real> y)
     {
         for (int r = 0; r < index.Length; r++)
@@ -140,6 +144,7 @@ internal static class Kernels
     /// The transpose of <see cref="GatherRows"/> for weight gradients: g = 0, then g[index[r], :] += d[r, :] for
     /// every row with index ≥ 0 (what Xᵀ·D is when X is one-hot). g [V, n], d [rows, n].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterAddRows(ReadOnlySpan<Real> d, int n, ReadOnlySpan<int> index, Span<Real> g)
     {
         g.Clear();
@@ -314,6 +319,7 @@ internal static class VectorMath
     /// <summary>y = tanh(x) over spans with <see cref="Tanh(Vector256{Real})"/>, the tail through a padded vector.</summary>
     public static void Tanh(ReadOnlySpan<Real> x, Span<Real> y) => Apply(x, y, sigmoid: false);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply(ReadOnlySpan<Real> x, Span<Real> y, bool sigmoid)
     {
         int width = Vector256<Real>.Count, i = 0;
