@@ -53,7 +53,7 @@ public sealed class LSTM : Recurrent
 
     private protected override void ResizeCell()
     {
-        gates.Reshape(Batch, Timesteps, 4 * Units);
+        gates.Reshape(Batch, Timesteps, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
         cellActivation.Reshape(Batch, Timesteps, Units);
     }
 
@@ -99,8 +99,9 @@ public sealed class LSTM : Recurrent
 
     /// <summary>
     /// The gate math of one step for all rows, one vector of units at a time: z = StepBuffer[b] + P[b, t];
-    /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) into gates[b, t]; c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
-    /// Shapes: StepBuffer [B, 4H], P and gates [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
+    /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) over P[b, t] (in place: the gates need no buffer of their own,
+    /// which keeps a shard's working set in L2); c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
+    /// Shapes: StepBuffer [B, 4H], P [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
@@ -110,7 +111,6 @@ public sealed class LSTM : Recurrent
         {
             ref Real z = ref RowRef(StepBuffer, b, 0, 1, 4 * h);
             ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
-            ref Real g = ref RowRef(gates, b, t, steps, 4 * h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real c = ref StateRef(1, b, t);
             ref Real hOut = ref StateRef(0, b, t);
@@ -121,10 +121,10 @@ public sealed class LSTM : Recurrent
                 var f = VectorMath.Sigmoid(Load(ref z, h + j) + Load(ref p, h + j));
                 var candidate = VectorMath.Tanh(Load(ref z, 2 * h + j) + Load(ref p, 2 * h + j));
                 var o = VectorMath.Sigmoid(Load(ref z, 3 * h + j) + Load(ref p, 3 * h + j));
-                Store(i, ref g, j);
-                Store(f, ref g, h + j);
-                Store(candidate, ref g, 2 * h + j);
-                Store(o, ref g, 3 * h + j);
+                Store(i, ref p, j);
+                Store(f, ref p, h + j);
+                Store(candidate, ref p, 2 * h + j);
+                Store(o, ref p, 3 * h + j);
                 var cell = f * Load(ref cPrevious, j) + i * candidate;
                 Store(cell, ref c, j);
                 var a = VectorMath.Tanh(cell);
@@ -151,7 +151,7 @@ public sealed class LSTM : Recurrent
                 continue;
             }
             ref Real dz = ref RowRef(ProjectionGradient, b, t, steps, 4 * h);
-            ref Real g = ref RowRef(gates, b, t, steps, 4 * h);
+            ref Real g = ref RowRef(Projection, b, t, steps, 4 * h);
             ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real dh = ref StateGradientRef(0, b);

@@ -225,9 +225,9 @@ internal static class KernelsReference
 
 /// <summary>
 /// Sigmoid and tanh on one Vector256 of <see cref="Real"/>, for the fused gate math of the recurrent cells
-/// (no per-element dispatch, no call per 8 values). float: a Cody–Waite range-reduced degree-6 exp
-/// (Cephes expf, ≈1e-7 relative) and an exact division; tanh uses its odd Taylor series up to x¹⁵ below
-/// |x| = 0.5, where 1 − 2/(e^{2|x|} + 1) would cancel. Both stay within 1e-6 relative of
+/// (no per-element dispatch, no call per 8 values). float: sigmoid = 1/(1 + e^−x) with a Cody–Waite
+/// range-reduced degree-6 exp (Cephes expf, ≈1e-7 relative); tanh a rational approximation (no exp);
+/// divisions as a refined reciprocal estimate. Both stay within 1e-6 relative of
 /// <see cref="KernelsReference"/>. double (the gradient-check build): the exact scalar functions per lane.
 /// </summary>
 internal static class VectorMath
@@ -264,7 +264,7 @@ internal static class VectorMath
         Reciprocal(Vector256<float>.One + ExpSingle(-x));
 
     /// <summary>
-    /// 1/d for d ≥ 1 (the sigmoid and tanh denominators): the 12-bit hardware estimate refined by one Newton
+    /// 1/d for d ≥ 1e-3 (the sigmoid and tanh denominators): the 12-bit hardware estimate refined by one Newton
     /// step, ≈1.5e-7 relative, cheaper than a divide; an exact divide where the estimate is not available.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -279,20 +279,24 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> TanhSingle(Vector256<float> x)
     {
-        var ax = Vector256.Abs(x);
-        var e = ExpSingle(Vector256.Min(ax, Vector256.Create(40f)) * Vector256.Create(2f));
-        var large = Vector256<float>.One - Vector256.Create(2f) * Reciprocal(e + Vector256<float>.One);
-        large = Vector256.CopySign(large, x);
-        var x2 = x * x;
-        var p = Vector256.Create(-929569f / 638512875f);
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(21844f / 6081075f));
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(-1382f / 155925f));
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(62f / 2835f));
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(-17f / 315f));
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(2f / 15f));
-        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(-1f / 3f));
-        var small = Vector256.MultiplyAddEstimate(x * x2, p, x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.5f)), small, large);
+        // A [13/6] rational minimax approximation on [−7.905, 7.905] (the one Eigen uses; tanh rounds to ±1 in
+        // float beyond it): no exp, a dozen FMAs and one reciprocal. Below |x| = 0.0004, tanh x = x in float.
+        var c = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(-7.90531110763549805f)), Vector256.Create(7.90531110763549805f));
+        var x2 = c * c;
+        var p = Vector256.Create(-2.76076847742355e-16f);
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(2.00018790482477e-13f));
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(-8.60467152213735e-11f));
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(5.12229709037114e-08f));
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(1.48572235717979e-05f));
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(6.37261928875436e-04f));
+        p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(4.89352455891786e-03f));
+        p *= c;
+        var q = Vector256.Create(1.19825839466702e-06f);
+        q = Vector256.MultiplyAddEstimate(q, x2, Vector256.Create(1.18534705686654e-04f));
+        q = Vector256.MultiplyAddEstimate(q, x2, Vector256.Create(2.26843463243900e-03f));
+        q = Vector256.MultiplyAddEstimate(q, x2, Vector256.Create(4.89352518554385e-03f));
+        var y = p * Reciprocal(q);
+        return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), Vector256.Create(0.0004f)), x, y);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

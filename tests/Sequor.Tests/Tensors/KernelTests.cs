@@ -65,7 +65,10 @@ public class VectorMathTests
         var random = new Random(11);
         // both sides of tanh's series/exp switch at |x| = 0.5, tiny values, saturation, an odd length for the tail
         return Enumerable.Range(0, 2003).Select(i => (float)((random.NextDouble() * 2 - 1) * (i % 4) switch { 0 => 40, 1 => 0.6, 2 => 1e-3, _ => 5 }))
-            .Concat([0f, 0.5f, -0.5f, 0.49999997f, 88f, -88f, 100f, -100f]).ToArray();
+            .Concat([0f, 0.5f, -0.5f, 0.49999997f, 88f, -88f, 100f, -100f, 0.0004f, -0.0004f, 7.9053111f, 1e-38f])
+            // a dense sweep of [−10, 10] and log-spaced magnitudes from 1e-8 to 20
+            .Concat(Enumerable.Range(0, 200001).Select(i => -10f + i * 1e-4f))
+            .Concat(Enumerable.Range(0, 2000).Select(i => (float)Math.Pow(10, -8 + i * 0.0046) * (i % 2 == 0 ? 1 : -1))).ToArray();
     }
 
     [Fact]
