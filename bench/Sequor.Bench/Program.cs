@@ -26,6 +26,7 @@ for (int i = 0; i < args.Length; i++)
         case "--data": dataDir = Value(); break;
         case "--out": outPath = Value(); break;
         case "--profile": Profile(); return 0;
+        case "--profile-big": ProfileBig(); return 0;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -211,6 +212,40 @@ static void Profile()
         Console.WriteLine($"{label,-10} min us per 32-row shard: emb fwd {embF,7:F1}  rnn fwd {rnnF,7:F1}  rnn bwd {rnnB,7:F1}  emb bwd {embB,7:F1}");
     }
 }
+// --profile-big: the LSTM(128) layer alone on one 32-row shard of 200 steps, GEMM rates of its shapes.
+static void ProfileBig()
+{
+    var random = new Random(1);
+    var rnn = new LSTM(128);
+    rnn.Build([200, 128], new RandomGenerator(2));
+    var x = new Tensor(32, 200, 128);
+    for (int i = 0; i < x.Length; i++) x.Span[i] = (float)random.NextDouble() - 0.5f;
+    var dy = new Tensor(32, 128);
+    dy.Span.Fill(0.01f);
+    double Best(Action a)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < 5; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            a();
+            best = Math.Min(best, (Stopwatch.GetTimestamp() - t0) * 1e3 / Stopwatch.Frequency);
+        }
+        return best;
+    }
+    double f = Best(() => rnn.Forward(x, null, true));
+    double b = Best(() => rnn.Backward(dy));
+    Console.WriteLine($"LSTM(128) shard [32, 200, 128]: forward {f:F1} ms, backward {b:F1} ms (forward 0.84 GFLOP, backward 1.68)");
+    foreach (var (m, n, k, ta, tb) in new[] { (6400, 512, 128, false, false), (32, 512, 128, false, false), (32, 128, 512, false, false), (128, 512, 6400, true, false), (6400, 128, 512, false, true) })
+    {
+        var a = new float[m * k];
+        var bb = new float[k * n];
+        var c = new float[m * n];
+        double ms = Best(() => Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, bb, tb ? k : n, c, n, false));
+        Console.WriteLine($"  gemm {(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} m={m} n={n} k={k}: {2.0 * m * n * k / ms / 1e6:F1} GFLOP/s");
+    }
+}
+
 static double Median(List<double> values)
 {
     var sorted = values.Order().ToArray();

@@ -85,6 +85,32 @@ internal static class Gemm
     {
         int width = Vector256<Real>.Count;
         int j = 0;
+        if (n >= 12 * width)
+            for (; j + 3 * width <= n; j += 3 * width)
+            {
+                int i = 0;
+                for (; i + 4 <= m; i += 4) Block4x3(k, ref Unsafe.Add(ref a, i * strideI), strideI, strideP, ref Unsafe.Add(ref b, j), ldb,
+                    ref Unsafe.Add(ref c, i * ldc + j), ldc, accumulate, fromRow, ref Unsafe.Add(ref row, j));
+                for (; i < m; i++)
+                {
+                    ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                    ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+                    var x0 = accumulate ? Vector256.LoadUnsafe(ref c0) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)j) : Vector256<Real>.Zero;
+                    var x1 = accumulate ? Vector256.LoadUnsafe(ref c0, (nuint)width) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)(j + width)) : Vector256<Real>.Zero;
+                    var x2 = accumulate ? Vector256.LoadUnsafe(ref c0, (nuint)(2 * width)) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)(j + 2 * width)) : Vector256<Real>.Zero;
+                    ref Real bp = ref Unsafe.Add(ref b, j);
+                    for (int p = 0; p < k; p++)
+                    {
+                        var s0 = Vector256.Create(ap);
+                        x0 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp), x0);
+                        x1 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)width), x1);
+                        x2 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)(2 * width)), x2);
+                        ap = ref Unsafe.Add(ref ap, strideP);
+                        bp = ref Unsafe.Add(ref bp, ldb);
+                    }
+                    x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width); x2.StoreUnsafe(ref c0, (nuint)(2 * width));
+                }
+            }
         for (; j + 4 * width <= n; j += 4 * width)
         {
             int i = 0;
@@ -201,6 +227,56 @@ internal static class Gemm
                     sum += Unsafe.Add(ref a0, p * strideP) * Unsafe.Add(ref b, p * ldb + j);
                 cij = sum;
             }
+    }
+
+    /// <summary>
+    /// C[0..4, 0..3 vectors] (=|+=) Σ_p a(i, p)·B[p, :]: 12 accumulators, three B vectors and one broadcast fill
+    /// the 16 AVX registers; used for wide C (n ≥ 12 vectors: LSTM(128) and up), where it keeps both FMA pipes
+    /// busy with slack over the 4-cycle FMA latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x3(int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
+        ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
+    {
+        int width = Vector256<Real>.Count;
+        ref Real c1 = ref Unsafe.Add(ref c, ldc);
+        ref Real c2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref Real c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        Vector256<Real> x00, x01, x02, x10, x11, x12, x20, x21, x22, x30, x31, x32;
+        if (accumulate)
+        {
+            x00 = Vector256.LoadUnsafe(ref c); x01 = Vector256.LoadUnsafe(ref c, (nuint)width); x02 = Vector256.LoadUnsafe(ref c, (nuint)(2 * width));
+            x10 = Vector256.LoadUnsafe(ref c1); x11 = Vector256.LoadUnsafe(ref c1, (nuint)width); x12 = Vector256.LoadUnsafe(ref c1, (nuint)(2 * width));
+            x20 = Vector256.LoadUnsafe(ref c2); x21 = Vector256.LoadUnsafe(ref c2, (nuint)width); x22 = Vector256.LoadUnsafe(ref c2, (nuint)(2 * width));
+            x30 = Vector256.LoadUnsafe(ref c3); x31 = Vector256.LoadUnsafe(ref c3, (nuint)width); x32 = Vector256.LoadUnsafe(ref c3, (nuint)(2 * width));
+        }
+        else if (fromRow)
+        {
+            x00 = x10 = x20 = x30 = Vector256.LoadUnsafe(ref row);
+            x01 = x11 = x21 = x31 = Vector256.LoadUnsafe(ref row, (nuint)width);
+            x02 = x12 = x22 = x32 = Vector256.LoadUnsafe(ref row, (nuint)(2 * width));
+        }
+        else x00 = x01 = x02 = x10 = x11 = x12 = x20 = x21 = x22 = x30 = x31 = x32 = Vector256<Real>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.LoadUnsafe(ref b);
+            var b1 = Vector256.LoadUnsafe(ref b, (nuint)width);
+            var b2 = Vector256.LoadUnsafe(ref b, (nuint)(2 * width));
+            var s = Vector256.Create(a);
+            x00 = Vector256.MultiplyAddEstimate(s, b0, x00); x01 = Vector256.MultiplyAddEstimate(s, b1, x01); x02 = Vector256.MultiplyAddEstimate(s, b2, x02);
+            s = Vector256.Create(Unsafe.Add(ref a, strideI));
+            x10 = Vector256.MultiplyAddEstimate(s, b0, x10); x11 = Vector256.MultiplyAddEstimate(s, b1, x11); x12 = Vector256.MultiplyAddEstimate(s, b2, x12);
+            s = Vector256.Create(Unsafe.Add(ref a, 2 * strideI));
+            x20 = Vector256.MultiplyAddEstimate(s, b0, x20); x21 = Vector256.MultiplyAddEstimate(s, b1, x21); x22 = Vector256.MultiplyAddEstimate(s, b2, x22);
+            s = Vector256.Create(Unsafe.Add(ref a, 3 * strideI));
+            x30 = Vector256.MultiplyAddEstimate(s, b0, x30); x31 = Vector256.MultiplyAddEstimate(s, b1, x31); x32 = Vector256.MultiplyAddEstimate(s, b2, x32);
+            a = ref Unsafe.Add(ref a, strideP);
+            b = ref Unsafe.Add(ref b, ldb);
+        }
+        x00.StoreUnsafe(ref c); x01.StoreUnsafe(ref c, (nuint)width); x02.StoreUnsafe(ref c, (nuint)(2 * width));
+        x10.StoreUnsafe(ref c1); x11.StoreUnsafe(ref c1, (nuint)width); x12.StoreUnsafe(ref c1, (nuint)(2 * width));
+        x20.StoreUnsafe(ref c2); x21.StoreUnsafe(ref c2, (nuint)width); x22.StoreUnsafe(ref c2, (nuint)(2 * width));
+        x30.StoreUnsafe(ref c3); x31.StoreUnsafe(ref c3, (nuint)width); x32.StoreUnsafe(ref c3, (nuint)(2 * width));
     }
 
     private const int RowBlock = 64, DepthBlock = 128;
