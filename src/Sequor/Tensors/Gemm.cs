@@ -179,6 +179,70 @@ internal static class Gemm
                 x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width); x2.StoreUnsafe(ref c0, (nuint)(2 * width)); x3.StoreUnsafe(ref c0, (nuint)(3 * width));
             }
         }
+        // two vectors (∂X of a small layer, n = 16): 4 rows × 2 vectors, 8 independent chains
+        for (; j + 2 * width <= n; j += 2 * width)
+        {
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real c1 = ref Unsafe.Add(ref c0, ldc);
+                ref Real c2 = ref Unsafe.Add(ref c0, 2 * ldc);
+                ref Real c3 = ref Unsafe.Add(ref c0, 3 * ldc);
+                Vector256<Real> x0, x1, y0, y1, z0, z1, w0, w1;
+                if (accumulate)
+                {
+                    x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref c0, (nuint)width);
+                    y0 = Vector256.LoadUnsafe(ref c1); y1 = Vector256.LoadUnsafe(ref c1, (nuint)width);
+                    z0 = Vector256.LoadUnsafe(ref c2); z1 = Vector256.LoadUnsafe(ref c2, (nuint)width);
+                    w0 = Vector256.LoadUnsafe(ref c3); w1 = Vector256.LoadUnsafe(ref c3, (nuint)width);
+                }
+                else if (fromRow)
+                {
+                    x0 = y0 = z0 = w0 = Vector256.LoadUnsafe(ref row, (nuint)j);
+                    x1 = y1 = z1 = w1 = Vector256.LoadUnsafe(ref row, (nuint)(j + width));
+                }
+                else x0 = x1 = y0 = y1 = z0 = z1 = w0 = w1 = Vector256<Real>.Zero;
+                ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+                ref Real bp = ref Unsafe.Add(ref b, j);
+                for (int p = 0; p < k; p++)
+                {
+                    var b0 = Vector256.LoadUnsafe(ref bp);
+                    var b1 = Vector256.LoadUnsafe(ref bp, (nuint)width);
+                    var s0 = Vector256.Create(ap);
+                    x0 = Vector256.MultiplyAddEstimate(s0, b0, x0); x1 = Vector256.MultiplyAddEstimate(s0, b1, x1);
+                    s0 = Vector256.Create(Unsafe.Add(ref ap, strideI));
+                    y0 = Vector256.MultiplyAddEstimate(s0, b0, y0); y1 = Vector256.MultiplyAddEstimate(s0, b1, y1);
+                    s0 = Vector256.Create(Unsafe.Add(ref ap, 2 * strideI));
+                    z0 = Vector256.MultiplyAddEstimate(s0, b0, z0); z1 = Vector256.MultiplyAddEstimate(s0, b1, z1);
+                    s0 = Vector256.Create(Unsafe.Add(ref ap, 3 * strideI));
+                    w0 = Vector256.MultiplyAddEstimate(s0, b0, w0); w1 = Vector256.MultiplyAddEstimate(s0, b1, w1);
+                    ap = ref Unsafe.Add(ref ap, strideP);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                }
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width);
+                y0.StoreUnsafe(ref c1); y1.StoreUnsafe(ref c1, (nuint)width);
+                z0.StoreUnsafe(ref c2); z1.StoreUnsafe(ref c2, (nuint)width);
+                w0.StoreUnsafe(ref c3); w1.StoreUnsafe(ref c3, (nuint)width);
+            }
+            for (; i < m; i++)
+            {
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+                var x0 = accumulate ? Vector256.LoadUnsafe(ref c0) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)j) : Vector256<Real>.Zero;
+                var x1 = accumulate ? Vector256.LoadUnsafe(ref c0, (nuint)width) : fromRow ? Vector256.LoadUnsafe(ref row, (nuint)(j + width)) : Vector256<Real>.Zero;
+                ref Real bp = ref Unsafe.Add(ref b, j);
+                for (int p = 0; p < k; p++)
+                {
+                    var s0 = Vector256.Create(ap);
+                    x0 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp), x0);
+                    x1 = Vector256.MultiplyAddEstimate(s0, Vector256.LoadUnsafe(ref bp, (nuint)width), x1);
+                    ap = ref Unsafe.Add(ref ap, strideP);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                }
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width);
+            }
+        }
         for (; j + width <= n; j += width)
         {
             int i = 0;

@@ -6,7 +6,7 @@ public class GemmTests
     {
         var data = new TheoryData<bool, bool, int, int, int>();
         // the skinny shapes of small RNNs, odd sizes that exercise every tail, and a larger one
-        int[][] sizes = [[64, 32, 8], [6400, 32, 16], [64, 8, 32], [16, 32, 6400], [7, 13, 5], [1, 1, 1], [33, 41, 17], [128, 512, 128], [37, 203, 19], [32, 512, 300]];
+        int[][] sizes = [[64, 32, 8], [6400, 32, 16], [64, 8, 32], [16, 32, 6400], [7, 13, 5], [1, 1, 1], [33, 41, 17], [128, 512, 128], [37, 203, 19], [32, 512, 300], [50, 20, 33], [3200, 16, 32]];
         foreach (var s in sizes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
