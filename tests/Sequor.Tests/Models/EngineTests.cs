@@ -73,6 +73,22 @@ public class EngineTests
     }
 
     [Fact]
+    public void PredictIsBitIdenticalOnOneAndThreeThreadsAndPerShard()
+    {
+        // Large batches run shards on one replica per worker; the result must not depend on that.
+        using var one = ChapterLstm(seed: 4);
+        using var three = ChapterLstm(seed: 4);
+        one.Build([100]);
+        three.Build([100]);
+        one.Threads = 1;
+        three.Threads = 3;
+        var x = Ids(300, 100, 5);
+        var a = one.Predict(x, batchSize: 300).Span.ToArray();
+        Assert.Equal(a, three.Predict(x, batchSize: 300).Span.ToArray());
+        Assert.Equal(a, one.Predict(x, batchSize: 32).Span.ToArray());
+    }
+
+    [Fact]
     public void AnInputOfTheWrongShapeNamesBothShapes()
     {
         using var model = ChapterLstm(seed: 2);
