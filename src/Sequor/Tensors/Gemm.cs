@@ -246,6 +246,41 @@ internal static class Gemm
         for (; j + width <= n; j += width)
         {
             int i = 0;
+            // one vector wide (∂h̃ = ∂z·Uᵀ with n = H = 8): 8 rows, 8 independent chains over the 4-cycle FMA latency
+            for (; i + 8 <= m; i += 8)
+            {
+                ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
+                Vector256<Real> x0, x1, x2, x3, x4, x5, x6, x7;
+                if (accumulate)
+                {
+                    x0 = Vector256.LoadUnsafe(ref c0); x1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, ldc));
+                    x2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 2 * ldc)); x3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 3 * ldc));
+                    x4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 4 * ldc)); x5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 5 * ldc));
+                    x6 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 6 * ldc)); x7 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, 7 * ldc));
+                }
+                else if (fromRow) x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = Vector256.LoadUnsafe(ref row, (nuint)j);
+                else x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = Vector256<Real>.Zero;
+                ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+                ref Real bp = ref Unsafe.Add(ref b, j);
+                for (int p = 0; p < k; p++)
+                {
+                    var bv = Vector256.LoadUnsafe(ref bp);
+                    x0 = Vector256.MultiplyAddEstimate(Vector256.Create(ap), bv, x0);
+                    x1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, strideI)), bv, x1);
+                    x2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 2 * strideI)), bv, x2);
+                    x3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 3 * strideI)), bv, x3);
+                    x4 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 4 * strideI)), bv, x4);
+                    x5 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 5 * strideI)), bv, x5);
+                    x6 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 6 * strideI)), bv, x6);
+                    x7 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref ap, 7 * strideI)), bv, x7);
+                    ap = ref Unsafe.Add(ref ap, strideP);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                }
+                x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref Unsafe.Add(ref c0, ldc));
+                x2.StoreUnsafe(ref Unsafe.Add(ref c0, 2 * ldc)); x3.StoreUnsafe(ref Unsafe.Add(ref c0, 3 * ldc));
+                x4.StoreUnsafe(ref Unsafe.Add(ref c0, 4 * ldc)); x5.StoreUnsafe(ref Unsafe.Add(ref c0, 5 * ldc));
+                x6.StoreUnsafe(ref Unsafe.Add(ref c0, 6 * ldc)); x7.StoreUnsafe(ref Unsafe.Add(ref c0, 7 * ldc));
+            }
             for (; i + 4 <= m; i += 4)
             {
                 ref Real c0 = ref Unsafe.Add(ref c, i * ldc + j);
