@@ -43,4 +43,11 @@ if [ -z "${SKIP_TORCHSHARP:-}" ]; then
   [ -n "$big" ] && LD_PRELOAD="$PWD/$ts/libglibcxx_shim.so" dotnet $ts/TorchSharpPeer.dll --threads "$threads" --data "$PWD/peers/data" --models lstm128 --repeats "$repeats" --steps 5 --warmup 2 --full-epochs 0 --infer-n 2560 --out "$out/torchsharp-big.json" | cut -c1-160
 fi
 
+# the machine's fp32 FMA peak for the FLOP table (AVX2 build; the zmm rows appear on AVX-512 machines)
+if command -v gcc > /dev/null; then
+  flags="-mavx2 -mfma"; grep -q avx512f /proc/cpuinfo && flags="-mavx512f -mfma"
+  [ -x peers/limits/peak_flops ] || gcc -O2 $flags -fopenmp peers/limits/peak_flops.c -o peers/limits/peak_flops
+  peers/limits/peak_flops > "$out/peak.jsonl"
+fi
+
 /usr/bin/python3 compare.py "$out" | tee "$out/table.md"
