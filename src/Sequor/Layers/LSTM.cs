@@ -70,6 +70,11 @@ public sealed class LSTM : Recurrent
     private protected override void StepForward(int t, int previousTime)
     {
         int h = Units;
+        if (Fused && h == Vector256<Real>.Count)
+        {
+            FusedSmallStepForward(t, previousTime);
+            return;
+        }
         StepProduct(RecurrentInput, t, h, recurrentKernel.Value.Span, 4 * h, 4 * h, StepBuffer.Span, false);
         if (Fused)
         {
@@ -131,6 +136,50 @@ public sealed class LSTM : Recurrent
                 Store(a, ref ac, j);
                 Store(o * a, ref hOut, j);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units):
+    /// per row, z = P[b, t] + Σ_k h̃[b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
+    /// with no step buffer and no GEMM call per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedSmallStepForward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps;
+        ref Real u = ref RowRef(recurrentKernel.Value, 0, 0, 1, 4 * h);
+        for (int b = 0; b < Batch; b++)
+        {
+            ref Real hIn = ref RowRef(RecurrentInput, b, t, steps, h);
+            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            var zi = Load(ref p, 0);
+            var zf = Load(ref p, h);
+            var zc = Load(ref p, 2 * h);
+            var zo = Load(ref p, 3 * h);
+            if (previousTime >= 0)
+                for (int k = 0; k < h; k++)
+                {
+                    var s = Vector256.Create(Unsafe.Add(ref hIn, k));
+                    ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    zi = Vector256.MultiplyAddEstimate(s, Load(ref uk, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(s, Load(ref uk, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(s, Load(ref uk, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(s, Load(ref uk, 3 * h), zo);
+                }
+            var i = VectorMath.Sigmoid(zi);
+            var f = VectorMath.Sigmoid(zf);
+            var candidate = VectorMath.Tanh(zc);
+            var o = VectorMath.Sigmoid(zo);
+            Store(i, ref p, 0);
+            Store(f, ref p, h);
+            Store(candidate, ref p, 2 * h);
+            Store(o, ref p, 3 * h);
+            var cell = f * Load(ref StateRef(1, b, previousTime), 0) + i * candidate;
+            Store(cell, ref StateRef(1, b, t), 0);
+            var a = VectorMath.Tanh(cell);
+            Store(a, ref RowRef(cellActivation, b, t, steps, h), 0);
+            Store(o * a, ref StateRef(0, b, t), 0);
         }
     }
 

@@ -94,6 +94,16 @@ public class LayerGradientTests
         GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: option.Contains("dropout"));
     }
 
+    /// <summary>Units equal to one vector (4 doubles here, 8 floats in the shipped build): the LSTM's folded step kernel.</summary>
+    [Theory, InlineData("default"), InlineData("go_backwards_sequences"), InlineData("recurrent_dropout"), InlineData("mask_sequences")]
+    public void OneVectorLstmGradientsMatchCentralDifferences(string option)
+    {
+        bool sequences = option is "go_backwards_sequences" or "mask_sequences";
+        var layer = new LSTM(4, null, null, true, 0, option == "recurrent_dropout" ? 0.4 : 0, sequences, option.StartsWith("go_backwards"));
+        var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
+        GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: option.Contains("dropout"));
+    }
+
     public static TheoryData<string, string, bool> BidirectionalCases()
     {
         var data = new TheoryData<string, string, bool>();
