@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Sequor.Layers;
 
 /// <summary>
@@ -39,6 +43,7 @@ public sealed class Embedding : Layer
         return [inputShape[0], OutputDim];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         int batch = input.Dim(0), steps = input.Dim(1);
@@ -46,15 +51,31 @@ public sealed class Embedding : Layer
         var table = embeddings.Value.Span;
         var ids = input.Span;
         var outSpan = output.Span;
-        for (int i = 0; i < ids.Length; i++)
+        int width = OutputDim;
+        if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated)
         {
-            int id = CheckedId(ids[i], i, steps);
-            table.Slice(id * OutputDim, OutputDim).CopyTo(outSpan.Slice(i * OutputDim, OutputDim));
+            // whole vectors per row instead of a memmove call per token (rows of 16 or 128 values)
+            ref Real from = ref MemoryMarshal.GetReference(table);
+            ref Real to = ref MemoryMarshal.GetReference(outSpan);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ref Real row = ref Unsafe.Add(ref from, CheckedId(ids[i], i, steps) * width);
+                ref Real destination = ref Unsafe.Add(ref to, i * width);
+                for (int j = 0; j < width; j += Vector256<Real>.Count)
+                    Vector256.LoadUnsafe(ref row, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+            }
         }
+        else
+            for (int i = 0; i < ids.Length; i++)
+            {
+                int id = CheckedId(ids[i], i, steps);
+                table.Slice(id * width, width).CopyTo(outSpan.Slice(i * width, width));
+            }
         this.ids = input;
         return output;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor? Backward(Tensor outputGradient)
     {
         var gradient = embeddings.Gradient.Span;
@@ -65,7 +86,7 @@ public sealed class Embedding : Layer
         {
             var row = gradient.Slice((int)ids[i] * OutputDim, OutputDim);
             var d = dOut.Slice(i * OutputDim, OutputDim);
-            System.Numerics.Tensors.TensorPrimitives.Add(row, d, row);
+            Kernels.Add(row, d, row);
         }
         return null;
     }

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
 
@@ -56,10 +58,9 @@ public sealed class GRU : Recurrent
         resetGradient.Reshape(Batch, Units);
     }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) TensorPrimitives.Add(projectionRow, bias.Value.Span[..(3 * Units)], projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
+
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span[..(3 * Units)];
 
     private protected override void StepForward(int t, int previousTime)
     {
@@ -72,6 +73,11 @@ public sealed class GRU : Recurrent
         int h = Units;
         var u = recurrentKernel.Value.Span;
         StepProduct(RecurrentInput, t, h, u, 3 * h, 3 * h, StepBuffer.Span, false);
+        if (FusedTanhSigmoid)
+        {
+            FusedStepForward(t, previousTime);
+            return;
+        }
         for (int b = 0; b < Batch; b++)
         {
             var q = Row(recurrentPart, b, t, 3 * h);
@@ -88,6 +94,95 @@ public sealed class GRU : Recurrent
             Activation.Forward(n, n, h);
             Mix(g[..h], n, State(0, b, previousTime), State(0, b, t));
         }
+    }
+
+    /// <summary>
+    /// reset_after gate math for all rows, one vector of units at a time: q = StepBuffer[b] + b_h into
+    /// recurrentPart[b, t]; z, r = σ(p + q), n = tanh(p_h + r ⊙ q_h) into gates[b, t]; h = z ⊙ h_prev + (1 − z) ⊙ n.
+    /// Shapes: StepBuffer [B, 3H], P, recurrentPart and gates [B, T, 3H], h [B, T, H].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedStepForward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        bool hasBias = bias is not null;
+        ref Real bh = ref RowRef(hasBias ? bias!.Value : StepBuffer, hasBias ? 1 : 0, 0, 1, 3 * h);
+        for (int b = 0; b < Batch; b++)
+        {
+            ref Real step = ref RowRef(StepBuffer, b, 0, 1, 3 * h);
+            ref Real q = ref RowRef(recurrentPart, b, t, steps, 3 * h);
+            ref Real p = ref RowRef(Projection, b, t, steps, 3 * h);
+            ref Real g = ref RowRef(gates, b, t, steps, 3 * h);
+            ref Real hPrevious = ref StateRef(0, b, previousTime);
+            ref Real hOut = ref StateRef(0, b, t);
+            for (int j = 0; j < h; j += width)
+            {
+                var qz = Load(ref step, j);
+                var qr = Load(ref step, h + j);
+                var qh = Load(ref step, 2 * h + j);
+                if (hasBias)
+                {
+                    qz += Load(ref bh, j);
+                    qr += Load(ref bh, h + j);
+                    qh += Load(ref bh, 2 * h + j);
+                }
+                Store(qz, ref q, j);
+                Store(qr, ref q, h + j);
+                Store(qh, ref q, 2 * h + j);
+                var z = VectorMath.Sigmoid(Load(ref p, j) + qz);
+                var r = VectorMath.Sigmoid(Load(ref p, h + j) + qr);
+                var n = VectorMath.Tanh(Load(ref p, 2 * h + j) + r * qh);
+                Store(z, ref g, j);
+                Store(r, ref g, h + j);
+                Store(n, ref g, 2 * h + j);
+                Store(z * Load(ref hPrevious, j) + (Vector256<Real>.One - z) * n, ref hOut, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reverse of <see cref="FusedStepForward"/> for all rows: ∂P[b, t] = [∂z, ∂r, ∂n] and ∂q[b, t] = [∂z, ∂r, ∂n ⊙ r]
+    /// (zero for masked rows), ∂h_prev (direct part) = ∂h ⊙ z into the previous-state gradient.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedStepBackward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        var one = Vector256<Real>.One;
+        for (int b = 0; b < Batch; b++)
+        {
+            if (!IsActive(b, t))
+            {
+                Row(ProjectionGradient, b, t, 3 * h).Clear();
+                Row(recurrentGradient, b, t, 3 * h).Clear();
+                continue;
+            }
+            ref Real dp = ref RowRef(ProjectionGradient, b, t, steps, 3 * h);
+            ref Real dq = ref RowRef(recurrentGradient, b, t, steps, 3 * h);
+            ref Real g = ref RowRef(gates, b, t, steps, 3 * h);
+            ref Real q = ref RowRef(recurrentPart, b, t, steps, 3 * h);
+            ref Real hPrevious = ref StateRef(0, b, previousTime);
+            ref Real dh = ref StateGradientRef(0, b);
+            ref Real dPrevious = ref PreviousStateGradientRef(0, b);
+            for (int j = 0; j < h; j += width)
+            {
+                var z = Load(ref g, j);
+                var r = Load(ref g, h + j);
+                var n = Load(ref g, 2 * h + j);
+                var d = Load(ref dh, j);
+                var dz = d * (Load(ref hPrevious, j) - n) * z * (one - z);
+                var dn = d * (one - z) * (one - n * n);
+                var dr = dn * Load(ref q, 2 * h + j) * r * (one - r);
+                Store(dz, ref dp, j);
+                Store(dr, ref dp, h + j);
+                Store(dn, ref dp, 2 * h + j);
+                Store(dz, ref dq, j);
+                Store(dr, ref dq, h + j);
+                Store(dn * r, ref dq, 2 * h + j);
+                Store(d * z, ref dPrevious, j);
+            }
+        }
+        StepProduct(recurrentGradient, t, 3 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
 
     private void StepForwardResetBefore(int t, int previousTime)
@@ -124,6 +219,11 @@ public sealed class GRU : Recurrent
 
     private protected override void StepBackward(int t, int previousTime)
     {
+        if (ResetAfter && FusedTanhSigmoid)
+        {
+            FusedStepBackward(t, previousTime);
+            return;
+        }
         int h = Units;
         var u = recurrentKernel.Value.Span;
         for (int b = 0; b < Batch; b++)

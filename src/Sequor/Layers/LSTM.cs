@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
 
@@ -51,19 +53,34 @@ public sealed class LSTM : Recurrent
 
     private protected override void ResizeCell()
     {
-        gates.Reshape(Batch, Timesteps, 4 * Units);
+        gates.Reshape(Batch, Timesteps, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
         cellActivation.Reshape(Batch, Timesteps, Units);
     }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) TensorPrimitives.Add(projectionRow, bias.Value.Span, projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
+
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
+
+    private protected override bool PreviousStateGradientIsZero => true;
+
+    // The common configuration (tanh, sigmoid, units a multiple of the vector width) runs the fused kernels;
+    // anything else the general per-row code with the activations' own span functions.
+    private bool Fused => FusedTanhSigmoid;
 
     private protected override void StepForward(int t, int previousTime)
     {
         int h = Units;
+        if (Fused && h == Vector256<Real>.Count)
+        {
+            FusedSmallStepForward(t, previousTime);
+            return;
+        }
         StepProduct(RecurrentInput, t, h, recurrentKernel.Value.Span, 4 * h, 4 * h, StepBuffer.Span, false);
+        if (Fused)
+        {
+            FusedStepForward(t, previousTime);
+            return;
+        }
         for (int b = 0; b < Batch; b++)
         {
             var z = StepBuffer.Span.Slice(b * 4 * h, 4 * h);
@@ -85,8 +102,136 @@ public sealed class LSTM : Recurrent
         }
     }
 
+    /// <summary>
+    /// The gate math of one step for all rows, one vector of units at a time: z = StepBuffer[b] + P[b, t];
+    /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) over P[b, t] (in place: the gates need no buffer of their own,
+    /// which keeps a shard's working set in L2); c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
+    /// Shapes: StepBuffer [B, 4H], P [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedStepForward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        for (int b = 0; b < Batch; b++)
+        {
+            ref Real z = ref RowRef(StepBuffer, b, 0, 1, 4 * h);
+            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real cPrevious = ref StateRef(1, b, previousTime);
+            ref Real c = ref StateRef(1, b, t);
+            ref Real hOut = ref StateRef(0, b, t);
+            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = VectorMath.Sigmoid(Load(ref z, j) + Load(ref p, j));
+                var f = VectorMath.Sigmoid(Load(ref z, h + j) + Load(ref p, h + j));
+                var candidate = VectorMath.Tanh(Load(ref z, 2 * h + j) + Load(ref p, 2 * h + j));
+                var o = VectorMath.Sigmoid(Load(ref z, 3 * h + j) + Load(ref p, 3 * h + j));
+                Store(i, ref p, j);
+                Store(f, ref p, h + j);
+                Store(candidate, ref p, 2 * h + j);
+                Store(o, ref p, 3 * h + j);
+                var cell = f * Load(ref cPrevious, j) + i * candidate;
+                Store(cell, ref c, j);
+                var a = VectorMath.Tanh(cell);
+                Store(a, ref ac, j);
+                Store(o * a, ref hOut, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units):
+    /// per row, z = P[b, t] + Σ_k h̃[b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
+    /// with no step buffer and no GEMM call per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedSmallStepForward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps;
+        ref Real u = ref RowRef(recurrentKernel.Value, 0, 0, 1, 4 * h);
+        for (int b = 0; b < Batch; b++)
+        {
+            ref Real hIn = ref RowRef(RecurrentInput, b, t, steps, h);
+            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            var zi = Load(ref p, 0);
+            var zf = Load(ref p, h);
+            var zc = Load(ref p, 2 * h);
+            var zo = Load(ref p, 3 * h);
+            if (previousTime >= 0)
+                for (int k = 0; k < h; k++)
+                {
+                    var s = Vector256.Create(Unsafe.Add(ref hIn, k));
+                    ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    zi = Vector256.MultiplyAddEstimate(s, Load(ref uk, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(s, Load(ref uk, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(s, Load(ref uk, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(s, Load(ref uk, 3 * h), zo);
+                }
+            var i = VectorMath.Sigmoid(zi);
+            var f = VectorMath.Sigmoid(zf);
+            var candidate = VectorMath.Tanh(zc);
+            var o = VectorMath.Sigmoid(zo);
+            Store(i, ref p, 0);
+            Store(f, ref p, h);
+            Store(candidate, ref p, 2 * h);
+            Store(o, ref p, 3 * h);
+            var cell = f * Load(ref StateRef(1, b, previousTime), 0) + i * candidate;
+            Store(cell, ref StateRef(1, b, t), 0);
+            var a = VectorMath.Tanh(cell);
+            Store(a, ref RowRef(cellActivation, b, t, steps, h), 0);
+            Store(o * a, ref StateRef(0, b, t), 0);
+        }
+    }
+
+    /// <summary>
+    /// The reverse of <see cref="FusedStepForward"/> for all rows: from ∂h, ∂c (state gradients) writes ∂z into
+    /// ∂P[b, t] (zero for masked rows) and ∂c_prev = ∂c ⊙ f into the previous-state gradient.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedStepBackward(int t, int previousTime)
+    {
+        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        var one = Vector256<Real>.One;
+        for (int b = 0; b < Batch; b++)
+        {
+            if (!IsActive(b, t))
+            {
+                Row(ProjectionGradient, b, t, 4 * h).Clear();
+                continue;
+            }
+            ref Real dz = ref RowRef(ProjectionGradient, b, t, steps, 4 * h);
+            ref Real g = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real cPrevious = ref StateRef(1, b, previousTime);
+            ref Real dh = ref StateGradientRef(0, b);
+            ref Real dcNext = ref StateGradientRef(1, b);
+            ref Real dcPrevious = ref PreviousStateGradientRef(1, b);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = Load(ref g, j);
+                var f = Load(ref g, h + j);
+                var candidate = Load(ref g, 2 * h + j);
+                var o = Load(ref g, 3 * h + j);
+                var a = Load(ref ac, j);
+                var dhj = Load(ref dh, j);
+                var dc = Load(ref dcNext, j) + dhj * o * (one - a * a);
+                Store(dc * candidate * i * (one - i), ref dz, j);
+                Store(dc * Load(ref cPrevious, j) * f * (one - f), ref dz, h + j);
+                Store(dc * i * (one - candidate * candidate), ref dz, 2 * h + j);
+                Store(dhj * a * o * (one - o), ref dz, 3 * h + j);
+                Store(dc * f, ref dcPrevious, j);
+            }
+        }
+        StepProduct(ProjectionGradient, t, 4 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
+    }
+
     private protected override void StepBackward(int t, int previousTime)
     {
+        if (Fused)
+        {
+            FusedStepBackward(t, previousTime);
+            return;
+        }
         int h = Units;
         for (int b = 0; b < Batch; b++)
         {
@@ -108,7 +253,6 @@ public sealed class LSTM : Recurrent
                 dz[3 * h + j] = dh[j] * ac[j] * RecurrentActivation.Derivative(o);
                 dcPrevious[j] = dc * f;
             }
-            PreviousStateGradient(0, b).Clear();
         }
         StepProduct(ProjectionGradient, t, 4 * h, recurrentKernel.Value.Span, 4 * h, h, RecurrentInputGradient.Span, false, transposeM: true);
     }

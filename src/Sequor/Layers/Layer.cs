@@ -109,6 +109,12 @@ public abstract class Layer
     /// </summary>
     internal abstract Tensor? Backward(Tensor outputGradient);
 
+    /// <summary>
+    /// Set by the model on its first layer: nothing consumes ∂loss/∂input (the input is data), so a layer
+    /// may skip computing it and return null from <see cref="Backward"/>.
+    /// </summary>
+    internal bool InputGradientUnused { get; set; }
+
     /// <summary>The mask that goes with this layer's output (Keras's <c>compute_mask</c>).</summary>
     internal virtual Tensor? OutputMask(Tensor input, Tensor? inputMask) => inputMask;
 

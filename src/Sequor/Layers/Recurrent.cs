@@ -1,4 +1,6 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Sequor.Layers;
 
@@ -36,6 +38,8 @@ public abstract class Recurrent : Layer
     private readonly Tensor output = new(0, 0);
     private readonly Tensor inputGradient = new(0, 0, 0);
     private Tensor? cellInput;       // X or X̃, what the projection multiplied
+    private int[] oneHotIndex = [];  // per input row: the column of its single 1, −1 for an all-zero row
+    private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
     private Tensor? mask;
     private bool inputDropped, recurrentDropped;
 
@@ -117,8 +121,27 @@ public abstract class Recurrent : Layer
     /// <summary>Adds <c>recurrent_kernel</c> and <c>bias</c> in Keras's order.</summary>
     private protected abstract void BuildCell(RandomGenerator random);
 
-    /// <summary>Adds the input bias to every row of P (cells whose bias is all on the input side).</summary>
-    private protected abstract void AddInputBias(Span<Real> projectionRow);
+    /// <summary>The bias added to every row of P (G·H values), or empty.</summary>
+    private protected abstract ReadOnlySpan<Real> InputBias { get; }
+
+    /// <summary>Called once before the reverse time loop: lays out Uᵀ for the step products ∂h̃ = ∂z·Uᵀ.</summary>
+    private protected virtual void BeginBackward()
+    {
+        var u = RecurrentKernelValue;
+        int columns = Gates * Units;
+        var t = TransposedRecurrentKernel.Reshape(columns, Units).Span;
+        for (int i = 0; i < Units; i++)
+            for (int j = 0; j < columns; j++) t[j * Units + i] = u[i * columns + j];
+    }
+
+    /// <summary>The recurrent kernel U [H, G·H] of the cell.</summary>
+    private protected abstract ReadOnlySpan<Real> RecurrentKernelValue { get; }
+
+    /// <summary>
+    /// Uᵀ [G·H, H], laid out once per backward pass so that each step's ∂z·Uᵀ is a plain register-blocked
+    /// product instead of a transposition per step.
+    /// </summary>
+    private protected Tensor TransposedRecurrentKernel { get; } = new(0, 0);
 
     /// <summary>
     /// One step at time <paramref name="t"/> for all rows: reads P[:, t], h̃ = RecurrentInput[:, t] and the
@@ -145,6 +168,50 @@ public abstract class Recurrent : Layer
 
     private protected Span<Real> Row(Tensor buffer, int b, int t, int width) => buffer.Span.Slice((b * Timesteps + t) * width, width);
 
+    // Unchecked row references for the fused cell kernels, which index whole vectors of a row: callers stay
+    // inside [B, T, width] buffers sized by Resize.
+    private protected static ref Real RowRef(Tensor buffer, int b, int t, int timesteps, int width) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer.Data), (b * timesteps + t) * width);
+
+    /// <summary>
+    /// True for the common configuration that the cells' fused kernels handle: activation tanh, recurrent
+    /// activation sigmoid, units a multiple of the vector width. Anything else runs the general per-row code.
+    /// </summary>
+    private protected bool FusedTanhSigmoid => ReferenceEquals(Activation, Activation.Tanh)
+        && ReferenceEquals(RecurrentActivation, Activation.Sigmoid) && Units % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector256<Real> Load(ref Real row, int j) => Vector256.LoadUnsafe(ref row, (nuint)j);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
+
+    // dst[0..n) = src[0..n): one row of a step, without a span slice and a memmove call per row
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref Real source, ref Real destination, int n)
+    {
+        int j = 0, width = Vector256<Real>.Count;
+        for (; j + width <= n; j += width) Store(Load(ref source, j), ref destination, j);
+        for (; j < n; j++) Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+    }
+
+    // z[0..n) = x + y
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRows(ref Real x, ref Real y, ref Real z, int n)
+    {
+        int j = 0, width = Vector256<Real>.Count;
+        for (; j + width <= n; j += width) Store(Load(ref x, j) + Load(ref y, j), ref z, j);
+        for (; j < n; j++) Unsafe.Add(ref z, j) = Unsafe.Add(ref x, j) + Unsafe.Add(ref y, j);
+    }
+
+    private protected ref Real StateRef(int k, int b, int t) => ref t < 0
+        ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
+        : ref RowRef(states[k], b, t, Timesteps, Units);
+
+    private protected ref Real StateGradientRef(int k, int b) => ref RowRef(stateGradients[k], b, 0, 1, Units);
+
+    private protected ref Real PreviousStateGradientRef(int k, int b) => ref RowRef(previousStateGradients[k], b, 0, 1, Units);
+
     private protected bool IsActive(int b, int t) => mask is null || mask.Span[b * Timesteps + t] != 0;
 
     /// <summary>C[b, :] (=|+=) A[b, t, :]·M for all rows b: one strided GEMM over a time slice.</summary>
@@ -155,6 +222,7 @@ public abstract class Recurrent : Layer
 
     private int TimeAt(int step) => GoBackwards ? Timesteps - 1 - step : step;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         Batch = input.Dim(0);
@@ -170,25 +238,26 @@ public abstract class Recurrent : Layer
             droppedInput.Reshape(Batch, Timesteps, Features);
             for (int b = 0; b < Batch; b++)
                 for (int t = 0; t < Timesteps; t++)
-                    TensorPrimitives.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
+                    Kernels.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
             cellInput = droppedInput;
         }
         recurrentDropped = training && RecurrentDropout > 0 && RecurrentDropout < 1;
         if (recurrentDropped) SampleDropoutMask(recurrentDropMask.Reshape(Batch, Units).Span, RecurrentDropout, Random);
 
         var p = Projection.Span;
-        Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
-        for (int r = 0; r < Batch * Timesteps; r++) AddInputBias(p.Slice(r * width, width));
+        oneHot = Features >= 2 * Vector256<Real>.Count && Kernels.FindOneHotRows(cellInput.Span, Batch * Timesteps, Features, OneHotIndex());
+        if (oneHot) Kernels.GatherRows(kernel.Value.Span, width, oneHotIndex.AsSpan(0, Batch * Timesteps), InputBias, p);
+        else if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
+        else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, InputBias, p, width);
 
         for (int s = 0; s < Timesteps; s++)
         {
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
-            for (int b = 0; b < Batch; b++)
-            {
-                var hIn = Row(RecurrentInput, b, t, Units);
-                if (recurrentDropped) TensorPrimitives.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), hIn);
-                else State(0, b, previous).CopyTo(hIn);
-            }
+            if (recurrentDropped)
+                for (int b = 0; b < Batch; b++)
+                    Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), Row(RecurrentInput, b, t, Units));
+            else
+                for (int b = 0; b < Batch; b++) CopyRow(ref StateRef(0, b, previous), ref RowRef(RecurrentInput, b, t, Timesteps, Units), Units);
             StepForward(t, previous);
             if (mask is not null)
                 for (int b = 0; b < Batch; b++)
@@ -198,6 +267,13 @@ public abstract class Recurrent : Layer
 
         WriteOutput();
         return output;
+    }
+
+    private Span<int> OneHotIndex()
+    {
+        int rows = Batch * Timesteps;
+        if (oneHotIndex.Length < rows) oneHotIndex = new int[rows];
+        return oneHotIndex.AsSpan(0, rows);
     }
 
     private void Resize()
@@ -246,12 +322,13 @@ public abstract class Recurrent : Layer
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor? Backward(Tensor outputGradient)
     {
         int width = Gates * Units;
         var dOut = outputGradient.Span;
         foreach (var g in stateGradients) g.Span.Clear();
-
+        BeginBackward();
         for (int s = Timesteps - 1; s >= 0; s--)
         {
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
@@ -260,7 +337,7 @@ public abstract class Recurrent : Layer
             {
                 if (!outputHere || (ZeroOutputForMask && !IsActive(b, t))) continue;
                 var d = ReturnSequences ? dOut.Slice((b * Timesteps + s) * Units, Units) : dOut.Slice(b * Units, Units);
-                TensorPrimitives.Add(StateGradient(0, b), d, StateGradient(0, b));
+                Kernels.Add(StateGradient(0, b), d, StateGradient(0, b));
             }
 
             StepBackward(t, previous);
@@ -268,18 +345,23 @@ public abstract class Recurrent : Layer
             for (int b = 0; b < Batch; b++)
             {
                 if (!IsActive(b, t)) continue;  // a masked step passes its state gradients through unchanged
-                var dh = StateGradient(0, b);
-                var dhIn = RecurrentInputGradient.Span.Slice(b * Units, Units);
-                if (recurrentDropped) TensorPrimitives.Multiply(dhIn, recurrentDropMask.Span.Slice(b * Units, Units), dh);
-                else dhIn.CopyTo(dh);
-                TensorPrimitives.Add(dh, PreviousStateGradient(0, b), dh);
-                for (int k = 1; k < states.Length; k++) PreviousStateGradient(k, b).CopyTo(StateGradient(k, b));
+                if (recurrentDropped)
+                {
+                    var dh = StateGradient(0, b);
+                    Kernels.Multiply(RecurrentInputGradient.Span.Slice(b * Units, Units), recurrentDropMask.Span.Slice(b * Units, Units), dh);
+                    if (!PreviousStateGradientIsZero) Kernels.Add(dh, PreviousStateGradient(0, b), dh);
+                }
+                else if (PreviousStateGradientIsZero) CopyRow(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref StateGradientRef(0, b), Units);
+                else AddRows(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref PreviousStateGradientRef(0, b), ref StateGradientRef(0, b), Units);
+                for (int k = 1; k < states.Length; k++) CopyRow(ref PreviousStateGradientRef(k, b), ref StateGradientRef(k, b), Units);
             }
         }
 
         var dp = ProjectionGradient.Span;
-        Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
+        if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), kernel.Gradient.Span);
+        else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
         RecurrentWeightGradients();
+        if (InputGradientUnused) return null;
 
         inputGradient.Reshape(Batch, Timesteps, Features);
         Gemm.Multiply(false, true, Batch * Timesteps, Features, width, dp, width, kernel.Value.Span, width, inputGradient.Span, Features, false);
@@ -288,7 +370,7 @@ public abstract class Recurrent : Layer
                 for (int t = 0; t < Timesteps; t++)
                 {
                     var row = Row(inputGradient, b, t, Features);
-                    TensorPrimitives.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
+                    Kernels.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
                 }
         return inputGradient;
     }
@@ -299,9 +381,9 @@ public abstract class Recurrent : Layer
     internal abstract Recurrent CloneWith(bool goBackwards);
 
     /// <summary>Column sums of a [rows, n] matrix (with leading dimension ld) into <paramref name="sums"/>.</summary>
-    private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
-    {
-        sums.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * ld, n), sums);
-    }
+    private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums) =>
+        Kernels.ColumnSums(matrix, rows, n, ld, sums);
+
+    /// <summary>True when the cell's ∂ wrt h_{t−1} flows only through h̃ (LSTM, SimpleRNN): the base skips adding it.</summary>
+    private protected virtual bool PreviousStateGradientIsZero => false;
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Sequor.Layers;
 
 /// <summary>
@@ -30,14 +33,29 @@ public sealed class SimpleRNN : Recurrent
 
     private protected override void ResizeCell() { }
 
-    private protected override void AddInputBias(Span<Real> projectionRow)
-    {
-        if (bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(projectionRow, bias.Value.Span, projectionRow);
-    }
+    private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
 
+    private protected override ReadOnlySpan<Real> InputBias => bias is null ? default : bias.Value.Span;
+
+    private protected override bool PreviousStateGradientIsZero => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void StepForward(int t, int previousTime)
     {
         StepProduct(RecurrentInput, t, Units, recurrentKernel.Value.Span, Units, Units, StepBuffer.Span, false);
+        if (FusedTanhSigmoid)
+        {
+            // h = tanh(P[b, t] + StepBuffer[b]), one vector of units at a time
+            int steps = Timesteps, width = Vector256<Real>.Count;
+            for (int b = 0; b < Batch; b++)
+            {
+                ref Real z = ref RowRef(StepBuffer, b, 0, 1, Units);
+                ref Real p = ref RowRef(Projection, b, t, steps, Units);
+                ref Real h = ref StateRef(0, b, t);
+                for (int j = 0; j < Units; j += width) Store(VectorMath.Tanh(Load(ref z, j) + Load(ref p, j)), ref h, j);
+            }
+            return;
+        }
         for (int b = 0; b < Batch; b++)
         {
             var h = State(0, b, t);
@@ -46,16 +64,31 @@ public sealed class SimpleRNN : Recurrent
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void StepBackward(int t, int previousTime)
     {
+        bool fused = FusedTanhSigmoid;
+        int steps = Timesteps, width = Vector256<Real>.Count;
         for (int b = 0; b < Batch; b++)
         {
             var dz = Row(ProjectionGradient, b, t, Units);
             if (!IsActive(b, t)) { dz.Clear(); continue; }
+            if (fused)
+            {
+                // ∂z = ∂h ⊙ (1 − h²)
+                ref Real d = ref RowRef(ProjectionGradient, b, t, steps, Units);
+                ref Real h = ref StateRef(0, b, t);
+                ref Real dh = ref StateGradientRef(0, b);
+                for (int j = 0; j < Units; j += width)
+                {
+                    var hv = Load(ref h, j);
+                    Store(Load(ref dh, j) * (Vector256<Real>.One - hv * hv), ref d, j);
+                }
+                continue;
+            }
             Activation.Backward(State(0, b, t), StateGradient(0, b), dz, Units);
-            PreviousStateGradient(0, b).Clear();
         }
-        StepProduct(ProjectionGradient, t, Units, recurrentKernel.Value.Span, Units, Units, RecurrentInputGradient.Span, false, transposeM: true);
+        StepProduct(ProjectionGradient, t, Units, TransposedRecurrentKernel.Span, Units, Units, RecurrentInputGradient.Span, false);
     }
 
     private protected override void RecurrentWeightGradients()

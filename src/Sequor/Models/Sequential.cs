@@ -160,6 +160,7 @@ public sealed partial class Sequential : IDisposable
     {
         int batch = x.Dim(0);
         int shards = (batch + ShardSize - 1) / ShardSize;
+        if (!training && shards > Math.Max(2, threads)) return ForwardInference(x, shards);
         EnsureReplicas(shards);
         if (training) step++;
         batchInput = x;
@@ -214,19 +215,63 @@ public sealed partial class Sequential : IDisposable
     }
 
     private Tensor?[] replicaOutputs = [];
+    private int inferenceShards, nextInferenceShard;
 
-    private void ForwardShard(int s)
+    /// <summary>
+    /// Inference over many shards (Predict's large batches): each worker keeps one replica and takes the next
+    /// shard until none is left, copying each shard's output out before the next. Results are those of
+    /// <see cref="ForwardShard(int)"/> (no state crosses shards), but only one replica's buffers per thread are
+    /// touched, so they stay in cache instead of one set per shard streaming through memory.
+    /// </summary>
+    private Tensor ForwardInference(Tensor x, int shards)
+    {
+        int workers = Math.Max(1, Math.Min(threads, shards));
+        EnsureReplicas(workers);
+        batchInput = x;
+        batchTraining = false;
+        inferenceShards = shards;
+        nextInferenceShard = 0;
+        Span<int> shape = stackalloc int[outputShape!.Length + 1];
+        shape[0] = x.Dim(0);
+        outputShape.CopyTo(shape[1..]);
+        output.Reshape(shape);
+        if (LossFused) logits.Reshape(shape);
+        Runner.Run(workers, inferenceWorker ??= InferenceWorker);
+        return output;
+    }
+
+    private Action<int>? inferenceWorker;
+
+    private void InferenceWorker(int worker)
+    {
+        int row = output.Length / output.Dim(0), s;
+        while ((s = Interlocked.Increment(ref nextInferenceShard) - 1) < inferenceShards)
+        {
+            var o = ForwardShard(s, worker);
+            o.Span.CopyTo(output.Span.Slice(s * ShardSize * row, o.Length));
+            if (LossFused)
+            {
+                var z = ((Dense)replicas[worker][^1]).Logits;
+                z.Span.CopyTo(logits.Span.Slice(s * ShardSize * row, z.Length));
+            }
+        }
+    }
+
+    private void ForwardShard(int s) => replicaOutputs[s] = ForwardShard(s, s);
+
+    /// <summary>Runs shard <paramref name="s"/> of the batch on the layers of replica <paramref name="replica"/>.</summary>
+    private Tensor ForwardShard(int s, int replica)
     {
         var x = batchInput!;
         int batch = x.Dim(0), rows = Math.Min(ShardSize, batch - s * ShardSize), row = x.Length / batch;
-        var input = shardInputs[s];
+        var input = shardInputs[replica];
         Span<int> shape = stackalloc int[x.Rank];
         x.Shape.CopyTo(shape);
         shape[0] = rows;
         input.Reshape(shape);
         x.Span.Slice(s * ShardSize * row, rows * row).CopyTo(input.Span);
 
-        var stack = replicas[s];
+        var stack = replicas[replica];
         Tensor current = input;
         Tensor? mask = null;
         for (int l = 0; l < stack.Length; l++)
@@ -236,7 +281,7 @@ public sealed partial class Sequential : IDisposable
             mask = stack[l].OutputMask(current, mask);
             current = next;
         }
-        replicaOutputs[s] = current;
+        return current;
     }
 
     private void BackwardShard(int s)
@@ -263,6 +308,7 @@ public sealed partial class Sequential : IDisposable
         while (replicas.Count < shards)
         {
             replicas.Add(layers.Select(l => l.Replicate()).ToArray());
+            replicas[^1][0].InputGradientUnused = true;  // the model's input is data
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }

@@ -67,6 +67,43 @@ public class LayerGradientTests
         GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: training);
     }
 
+    public static TheoryData<string, string> FusedCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var cell in new[] { "simple_rnn", "lstm", "gru" })
+            foreach (var option in new[] { "default", "go_backwards_sequences", "dropout", "recurrent_dropout", "mask_sequences", "no_bias" })
+                data.Add(cell, option);
+        return data;
+    }
+
+    /// <summary>Units a multiple of the vector width with tanh/sigmoid: the cells' fused kernels (8 units = 2 double vectors).</summary>
+    [Theory, MemberData(nameof(FusedCases))]
+    public void FusedRecurrentGradientsMatchCentralDifferences(string cell, string option)
+    {
+        bool sequences = option is "go_backwards_sequences" or "mask_sequences";
+        bool backwards = option.StartsWith("go_backwards");
+        double dropout = option == "dropout" ? 0.3 : 0, recurrentDropout = option == "recurrent_dropout" ? 0.4 : 0;
+        bool bias = option != "no_bias";
+        Recurrent layer = cell switch
+        {
+            "simple_rnn" => new SimpleRNN(8, null, bias, dropout, recurrentDropout, sequences, backwards),
+            "lstm" => new LSTM(8, null, null, bias, dropout, recurrentDropout, sequences, backwards),
+            _ => new GRU(8, null, null, bias, dropout, recurrentDropout, sequences, backwards, resetAfter: true),
+        };
+        var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
+        GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: option.Contains("dropout"));
+    }
+
+    /// <summary>Units equal to one vector (4 doubles here, 8 floats in the shipped build): the LSTM's folded step kernel.</summary>
+    [Theory, InlineData("default"), InlineData("go_backwards_sequences"), InlineData("recurrent_dropout"), InlineData("mask_sequences")]
+    public void OneVectorLstmGradientsMatchCentralDifferences(string option)
+    {
+        bool sequences = option is "go_backwards_sequences" or "mask_sequences";
+        var layer = new LSTM(4, null, null, true, 0, option == "recurrent_dropout" ? 0.4 : 0, sequences, option.StartsWith("go_backwards"));
+        var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
+        GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: option.Contains("dropout"));
+    }
+
     public static TheoryData<string, string, bool> BidirectionalCases()
     {
         var data = new TheoryData<string, string, bool>();

@@ -73,6 +73,22 @@ public class EngineTests
     }
 
     [Fact]
+    public void PredictIsBitIdenticalOnOneAndThreeThreadsAndPerShard()
+    {
+        // Large batches run shards on one replica per worker; the result must not depend on that.
+        using var one = ChapterLstm(seed: 4);
+        using var three = ChapterLstm(seed: 4);
+        one.Build([100]);
+        three.Build([100]);
+        one.Threads = 1;
+        three.Threads = 3;
+        var x = Ids(300, 100, 5);
+        var a = one.Predict(x, batchSize: 300).Span.ToArray();
+        Assert.Equal(a, three.Predict(x, batchSize: 300).Span.ToArray());
+        Assert.Equal(a, one.Predict(x, batchSize: 32).Span.ToArray());
+    }
+
+    [Fact]
     public void AnInputOfTheWrongShapeNamesBothShapes()
     {
         using var model = ChapterLstm(seed: 2);
@@ -130,5 +146,55 @@ public class EngineTests
         ids[4, 2] = 30;
         var e = Assert.Throws<SequorException>(() => model.Predict(ids));
         Assert.Contains("one-hot depth [0, 30)", e.Message);
+    }
+}
+
+public class OneHotInputTests
+{
+    [Fact]
+    public void OneHotInputIsGatheredWithTheResultsOfTheDenseProduct()
+    {
+        // The same layer twice: once on exact one-hot rows (gathered), once on the same rows with a 1e-30 entry
+        // that makes them dense (GEMM). The extra 1e-30·w is far below float resolution, so the results agree.
+        int batch = 4, steps = 6, width = 40;
+        var random = new Random(3);
+        var x = new Tensor(batch, steps, width);
+        for (int r = 0; r < batch * steps; r++) x.Span[r * width + random.Next(width)] = 1;
+        var dense = x.Clone();
+        dense.Span[x.Span[0] == 1 ? 1 : 0] = 1e-30f;  // a column that is not row 0's 1
+        (float[] Output, float[] KernelGradient) Run(Tensor input)
+        {
+            var layer = new Sequor.Layers.SimpleRNN(8, returnSequences: true);
+            layer.Build([steps, width], new RandomGenerator(5));
+            var y = layer.Forward(input, null, true).Span.ToArray();
+            var dy = new Tensor(batch, steps, 8);
+            for (int i = 0; i < dy.Length; i++) dy.Span[i] = (i % 5) * 0.1f - 0.2f;
+            layer.Backward(dy);
+            return (y, layer.Weights[0].Gradient.Span.ToArray());
+        }
+        var a = Run(x);
+        var b = Run(dense);
+        Assert.Equal(b.Output, a.Output);
+        for (int i = 0; i < a.KernelGradient.Length; i++) Assert.Equal(b.KernelGradient[i], a.KernelGradient[i], 6);
+    }
+}
+
+public class OneHotModelTests
+{
+    [Fact]
+    public void AOneHotModelTrainsAndPredictsInBatchesOfAnySize()
+    {
+        int n = 70, steps = 10, width = 40;
+        var random = new Random(4);
+        var x = new Tensor(n, steps, width);
+        var y = new Tensor(n);
+        for (int r = 0; r < n * steps; r++) x.Span[r * width + random.Next(width)] = 1;
+        for (int i = 0; i < n; i++) y.Span[i] = i % 2;
+        using var model = new Sequential([new Sequor.Layers.SimpleRNN(8), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid)], seed: 1);
+        model.Compile(new Sequor.Training.RMSprop(1e-3f), Sequor.Training.Loss.BinaryCrossentropy);
+        model.Fit(x, y, epochs: 1, batchSize: 16, verbose: 0);
+        var all = model.Predict(x, batchSize: 512).Span.ToArray();
+        var small = model.Predict(x, batchSize: 16).Span.ToArray();
+        Assert.Equal(all, small);
     }
 }

@@ -6,7 +6,7 @@ public class GemmTests
     {
         var data = new TheoryData<bool, bool, int, int, int>();
         // the skinny shapes of small RNNs, odd sizes that exercise every tail, and a larger one
-        int[][] sizes = [[64, 32, 8], [6400, 32, 16], [64, 8, 32], [16, 32, 6400], [7, 13, 5], [1, 1, 1], [33, 41, 17], [128, 512, 128]];
+        int[][] sizes = [[64, 32, 8], [6400, 32, 16], [64, 8, 32], [16, 32, 6400], [7, 13, 5], [1, 1, 1], [33, 41, 17], [128, 512, 128], [37, 203, 19], [32, 512, 300], [50, 20, 33], [3200, 16, 32]];
         foreach (var s in sizes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
@@ -31,6 +31,22 @@ public class GemmTests
                 Assert.True(Math.Abs(fast[i] - reference[i]) <= 1e-5f * Math.Max(1, Math.Sqrt(k)) * Math.Max(1, Math.Abs(reference[i])),
                     $"C[{i / n}, {i % n}]: fast {fast[i]}, reference {reference[i]}");
         }
+    }
+
+    [Theory, InlineData(3200, 32, 16), InlineData(7, 13, 5), InlineData(33, 41, 17), InlineData(64, 8, 300), InlineData(70, 130, 9)]
+    public void BiasInitialisedGemmAgreesWithTheReferencePlusBias(int m, int n, int k)
+    {
+        var random = new Random(m + n + k);
+        var a = Random(random, m * k);
+        var b = Random(random, k * n);
+        var bias = Random(random, n);
+        var fast = new float[m * n];
+        var reference = new float[m * n];
+        Gemm.MultiplyAddBias(m, n, k, a, k, b, n, bias, fast, n);
+        GemmReference.Multiply(false, false, m, n, k, a, k, b, n, reference, n, false);
+        for (int i = 0; i < fast.Length; i++)
+            Assert.True(Math.Abs(fast[i] - (reference[i] + bias[i % n])) <= 1e-5f * Math.Max(1, Math.Sqrt(k)) * Math.Max(1, Math.Abs(reference[i])),
+                $"C[{i / n}, {i % n}]: fast {fast[i]}, reference {reference[i] + bias[i % n]}");
     }
 
     [Fact]

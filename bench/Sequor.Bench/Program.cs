@@ -1,0 +1,301 @@
+// Sequor's side of the benchmark: the chapter's models (and one larger LSTM) on the peers' synthetic data
+// (bench/peers/make_data.py), training epochs and inference, steady state after warm-up, median of N runs.
+// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--data DIR] [--out FILE]
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sequor;
+using Sequor.Layers;
+using Sequor.Training;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+int threads = 1, repeats = 3, bigSteps = 20;
+string models = "all", outPath = "sequor.json";
+string dataDir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "data");
+for (int i = 0; i < args.Length; i++)
+{
+    string Value() => args[++i];
+    switch (args[i])
+    {
+        case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--repeats": repeats = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--big-steps": bigSteps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--models": models = Value(); break;
+        case "--data": dataDir = Value(); break;
+        case "--out": outPath = Value(); break;
+        case "--profile": Profile(); return 0;
+        case "--profile-big": ProfileBig(); return 0;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+
+const int Train = 20000, All = 25000, Batch = 64, InferenceBatch = 512;
+string[] names = models == "all"
+    ? ["simplernn-onehot", "embedding-simplernn", "lstm", "lstm-dropout", "lstm-2layer", "gru", "lstm128"]
+    : models.Split(',');
+
+var machine = new JsonObject
+{
+    ["cpu"] = CpuModel(),
+    ["logical_processors"] = Environment.ProcessorCount,
+    ["threads_used"] = threads,
+    ["simd"] = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256 (AVX2)" : "Vector128",
+    ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
+    ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
+    ["runtime"] = Environment.Version.ToString(),
+};
+Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]}");
+Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12}");
+var results = new JsonArray();
+foreach (var name in names)
+{
+    var r = Run(name);
+    results.Add(r);
+    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0}");
+}
+File.WriteAllText(outPath, new JsonObject { ["peer"] = "sequor", ["machine"] = machine, ["repeats"] = repeats, ["results"] = results }
+    .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+return 0;
+
+JsonObject Run(string name)
+{
+    bool big = name == "lstm128";
+    int vocab = name switch { "simplernn-onehot" or "embedding-simplernn" => 300, "lstm128" => 10000, _ => 500 };
+    int steps = big ? 200 : 100;
+    var (tokens, labels) = Load(Path.Combine(dataDir, big ? "synth_v10000_t200.bin" : $"synth_v{vocab}.bin"), steps);
+    Layer[] layers = name switch
+    {
+        "simplernn-onehot" => [new SimpleRNN(8)],
+        "embedding-simplernn" => [new Embedding(300, 16), new SimpleRNN(8)],
+        "lstm" => [new Embedding(500, 16), new LSTM(8)],
+        "lstm-dropout" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f)],
+        "lstm-2layer" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f, returnSequences: true), new LSTM(8, dropout: 0.3f)],
+        "gru" => [new Embedding(500, 16), new GRU(8)],
+        "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
+        _ => throw new ArgumentException($"unknown model {name}"),
+    };
+    using var model = new Sequential([.. layers, new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+    model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
+    bool oneHot = name == "simplernn-onehot";
+    var y = new Tensor(Train);
+    for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
+
+    // Training: whole epochs (313 steps, the last of 32 rows) through Fit, as a user runs them; the large
+    // model times a block of steps and extrapolates to an epoch, as the peers do.
+    var trainSamples = new List<double>();
+    {
+        var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
+        // warm-up: a whole epoch (the large model: 5 steps), so the JIT's optimised code and every buffer are in place
+        model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
+        var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Fit(fx, fy, epochs: 1, batchSize: Batch, verbose: 0);
+            double seconds = clock.Elapsed.TotalSeconds;
+            trainSamples.Add(big ? seconds / bigSteps * ((Train + Batch - 1) / Batch) : seconds);
+        }
+    }
+    GC.Collect();
+
+    // Inference: all 25,000 sequences in batches of 512 (the large model: the first 2,560, as its peers run).
+    var inferSamples = new List<double>();
+    {
+        var x = Inputs(tokens, 0, big ? 5 * InferenceBatch : All, steps, oneHot ? vocab : 0);
+        model.Predict(Rows(x, 0, InferenceBatch), InferenceBatch);
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Predict(x, InferenceBatch);
+            inferSamples.Add(clock.Elapsed.TotalSeconds);
+        }
+    }
+    GC.Collect();
+    double inferMedian = Median(inferSamples);
+    return new JsonObject
+    {
+        ["model"] = name,
+        ["threads"] = threads,
+        ["params"] = model.CountParams(),
+        ["train_s_per_epoch"] = Math.Round(Median(trainSamples), 4),
+        ["train_s_per_epoch_samples"] = new JsonArray([.. trainSamples.Select(s => (JsonNode)Math.Round(s, 4))]),
+        ["train_extrapolated_from_steps"] = big ? bigSteps : null,
+        ["infer_n"] = big ? 5 * InferenceBatch : All,
+        ["infer_s"] = Math.Round(inferMedian, 4),
+        ["infer_seq_per_s"] = Math.Round((big ? 5 * InferenceBatch : All) / inferMedian, 1),
+    };
+}
+
+// --profile: microseconds per call of each layer's Forward and Backward on one 32-row shard of the chapter's
+// models (where an epoch's time goes; not part of the benchmark's results).
+static void Profile()
+{
+    var random = new Random(1);
+    foreach (int threads in new[] { 1, 2 })
+    {
+        // a whole training step of the chapter LSTM through the model (batch 64), fastest and median of 200
+        using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+        model.Build([100]);
+        var x = new Tensor(64, 100);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+        var dy = new Tensor(64, 1);
+        dy.Span.Fill(0.01f);
+        var samples = new List<double>();
+        for (int r = 0; r < 300; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            model.Forward(x, true);
+            model.Backward(dy);
+            if (r >= 100) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+        }
+        Console.WriteLine($"lstm model step (64 rows, {threads} thread(s)): min {samples.Min():F0} us, median {Median(samples):F0} us");
+    }
+    {
+        var xs = new float[4096];
+        var ys = new float[4096];
+        for (int i = 0; i < xs.Length; i++) xs[i] = (float)(random.NextDouble() * 8 - 4);
+        foreach (var (name, f) in new (string, Action)[] { ("sigmoid", () => VectorMath.Sigmoid(xs, ys)), ("tanh", () => VectorMath.Tanh(xs, ys)),
+            ("TensorPrimitives.Sigmoid", () => System.Numerics.Tensors.TensorPrimitives.Sigmoid(xs, ys)), ("TensorPrimitives.Tanh", () => System.Numerics.Tensors.TensorPrimitives.Tanh(xs, ys)) })
+        {
+            long best = long.MaxValue;
+            for (int r = 0; r < 2000; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                f();
+                best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
+            }
+            Console.WriteLine($"{name,-26} {best * 1e9 / Stopwatch.Frequency / (xs.Length / 8):F2} ns per 8 values");
+        }
+    }
+    foreach (var (label, rnn) in new (string, Layer)[] { ("lstm", new LSTM(8)), ("gru", new GRU(8)), ("simplernn", new SimpleRNN(8)) })
+    {
+        var emb = new Embedding(500, 16);
+        var dense = new Dense(1, Activation.Sigmoid);
+        emb.Build([100], new RandomGenerator(1));
+        rnn.Build([100, 16], new RandomGenerator(2));
+        dense.Build([8], new RandomGenerator(3));
+        var x = new Tensor(32, 100);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+        var dy = new Tensor(32, 1);
+        dy.Span.Fill(0.01f);
+        // Each part runs alone in a loop and is timed in process CPU time: the machine is shared, and wall
+        // time under other tenants' load says little about one part.
+        for (int rep = 0; rep < 200; rep++)
+        {
+            dense.Forward(rnn.Forward(emb.Forward(x, null, true), null, true), null, true);
+            emb.Backward(rnn.Backward(dense.Backward(dy)!)!);
+        }
+        var e = emb.Forward(x, null, true);
+        var hs = rnn.Forward(e, null, true);
+        dense.Forward(hs, null, true);
+        var dh = dense.Backward(dy)!;
+        var de = rnn.Backward(dh)!;
+        const int reps = 300;
+        // the fastest of many calls: on a shared machine the minimum is the least disturbed
+        static double Cpu(Action a)
+        {
+            long best = long.MaxValue;
+            for (int r = 0; r < reps; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                a();
+                best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
+            }
+            return best * 1e6 / Stopwatch.Frequency;
+        }
+        double embF = Cpu(() => emb.Forward(x, null, true));
+        double rnnF = Cpu(() => rnn.Forward(e, null, true));
+        double rnnB = Cpu(() => rnn.Backward(dh));
+        double embB = Cpu(() => emb.Backward(de));
+        Console.WriteLine($"{label,-10} min us per 32-row shard: emb fwd {embF,7:F1}  rnn fwd {rnnF,7:F1}  rnn bwd {rnnB,7:F1}  emb bwd {embB,7:F1}");
+    }
+}
+// --profile-big: the LSTM(128) layer alone on one 32-row shard of 200 steps, GEMM rates of its shapes.
+static void ProfileBig()
+{
+    var random = new Random(1);
+    var rnn = new LSTM(128);
+    rnn.Build([200, 128], new RandomGenerator(2));
+    var x = new Tensor(32, 200, 128);
+    for (int i = 0; i < x.Length; i++) x.Span[i] = (float)random.NextDouble() - 0.5f;
+    var dy = new Tensor(32, 128);
+    dy.Span.Fill(0.01f);
+    double Best(Action a)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < 5; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            a();
+            best = Math.Min(best, (Stopwatch.GetTimestamp() - t0) * 1e3 / Stopwatch.Frequency);
+        }
+        return best;
+    }
+    double f = Best(() => rnn.Forward(x, null, true));
+    double b = Best(() => rnn.Backward(dy));
+    Console.WriteLine($"LSTM(128) shard [32, 200, 128]: forward {f:F1} ms, backward {b:F1} ms (forward 0.84 GFLOP, backward 1.68)");
+    foreach (var (m, n, k, ta, tb) in new[] { (6400, 512, 128, false, false), (32, 512, 128, false, false), (32, 128, 512, false, false), (128, 512, 6400, true, false), (6400, 128, 512, false, true) })
+    {
+        var a = new float[m * k];
+        var bb = new float[k * n];
+        var c = new float[m * n];
+        double ms = Best(() => Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, bb, tb ? k : n, c, n, false));
+        Console.WriteLine($"  gemm {(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} m={m} n={n} k={k}: {2.0 * m * n * k / ms / 1e6:F1} GFLOP/s");
+    }
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+// make_data.py's format: int32 n, seq_len, vocab; n·seq_len int32 tokens; n int32 labels (little endian).
+static (int[] Tokens, int[] Labels) Load(string path, int steps)
+{
+    if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: run /usr/bin/python3 bench/peers/make_data.py first");
+    using var reader = new BinaryReader(File.OpenRead(path));
+    int n = reader.ReadInt32(), t = reader.ReadInt32();
+    reader.ReadInt32();
+    if (t != steps) throw new InvalidDataException($"{path}: sequences of {t}, expected {steps}");
+    var tokens = new int[n * t];
+    for (int i = 0; i < tokens.Length; i++) tokens[i] = reader.ReadInt32();
+    var labels = new int[n];
+    for (int i = 0; i < n; i++) labels[i] = reader.ReadInt32();
+    return (tokens, labels);
+}
+
+// Token ids [rows, steps], or one-hot floats [rows, steps, vocab] as the notebook's to_categorical gives.
+static Tensor Inputs(int[] tokens, int start, int rows, int steps, int oneHotWidth)
+{
+    if (oneHotWidth == 0)
+    {
+        var ids = new Tensor(rows, steps);
+        for (int i = 0; i < rows * steps; i++) ids.Span[i] = tokens[start * steps + i];
+        return ids;
+    }
+    var x = new Tensor(rows, steps, oneHotWidth);
+    for (int i = 0; i < rows * steps; i++) x.Span[i * oneHotWidth + tokens[start * steps + i]] = 1;
+    return x;
+}
+
+static Tensor Rows(Tensor t, int start, int count)
+{
+    int row = t.Length / t.Dim(0);
+    var shape = t.Shape.ToArray();
+    shape[0] = count;
+    return new Tensor(t.Span.Slice(start * row, count * row).ToArray(), shape);
+}
+
+static string CpuModel()
+{
+    try
+    {
+        foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+    }
+    catch (IOException) { }
+    return "unknown";
+}
