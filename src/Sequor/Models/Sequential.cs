@@ -262,17 +262,8 @@ public sealed partial class Sequential : IDisposable
     /// <summary>Runs shard <paramref name="s"/> of the batch on the layers of replica <paramref name="replica"/>.</summary>
     private Tensor ForwardShard(int s, int replica)
     {
-        var x = batchInput!;
-        int batch = x.Dim(0), rows = Math.Min(ShardSize, batch - s * ShardSize), row = x.Length / batch;
-        var input = shardInputs[replica];
-        Span<int> shape = stackalloc int[x.Rank];
-        x.Shape.CopyTo(shape);
-        shape[0] = rows;
-        input.Reshape(shape);
-        x.Span.Slice(s * ShardSize * row, rows * row).CopyTo(input.Span);
-
         var stack = replicas[replica];
-        Tensor current = input;
+        Tensor current = CopyShard(batchInput!, s, shardInputs[replica]);
         Tensor? mask = null;
         for (int l = 0; l < stack.Length; l++)
         {
@@ -286,18 +277,21 @@ public sealed partial class Sequential : IDisposable
 
     private void BackwardShard(int s)
     {
-        var d = batchOutputGradient!;
-        int batch = d.Dim(0), rows = Math.Min(ShardSize, batch - s * ShardSize), row = d.Length / batch;
-        var gradient = shardOutputGradients[s];
-        Span<int> shape = stackalloc int[d.Rank];
-        d.Shape.CopyTo(shape);
-        shape[0] = rows;
-        gradient.Reshape(shape);
-        d.Span.Slice(s * ShardSize * row, rows * row).CopyTo(gradient.Span);
-
         var stack = replicas[s];
-        Tensor? current = gradient;
+        Tensor? current = CopyShard(batchOutputGradient!, s, shardOutputGradients[s]);
         for (int l = stack.Length - 1; l >= 0 && current is not null; l--) current = stack[l].Backward(current);
+    }
+
+    /// <summary>Copies the rows of shard <paramref name="s"/> of a batch tensor into <paramref name="destination"/>.</summary>
+    private static Tensor CopyShard(Tensor batch, int s, Tensor destination)
+    {
+        int rows = Math.Min(ShardSize, batch.Dim(0) - s * ShardSize), row = batch.Length / batch.Dim(0);
+        Span<int> shape = stackalloc int[batch.Rank];
+        batch.Shape.CopyTo(shape);
+        shape[0] = rows;
+        destination.Reshape(shape);
+        batch.Span.Slice(s * ShardSize * row, rows * row).CopyTo(destination.Span);
+        return destination;
     }
 
     private ShardRunner Runner => runner ??= new ShardRunner(threads);
