@@ -111,4 +111,59 @@ public class CommandTests : IDisposable
         Assert.Equal(0, evaluateExit);
         Assert.Matches(@"^300 samples - loss: \d\.\d{4} - accuracy: \d\.\d{4}", evaluation);
     }
+
+    [Fact]
+    public void MoreThanTwoLabelsTrainASoftmaxHeadAndPredictPrintsTheirNames()
+    {
+        var random = new Random(5);
+        string[][] cue = [["sunny", "bright"], ["rainy", "wet"], ["snowy", "cold"]];
+        string[] names = ["sun", "rain", "snow"], filler = ["today", "the", "weather", "is", "quite", "very"];
+        var tsv = new System.Text.StringBuilder("label\ttext\n");
+        for (int i = 0; i < 240; i++)
+        {
+            int k = i % 3;
+            var words = Enumerable.Range(0, 12).Select(_ => random.NextDouble() < 0.3 ? cue[k][random.Next(2)] : filler[random.Next(filler.Length)]);
+            tsv.Append(names[k]).Append('\t').Append(string.Join(' ', words)).Append('\n');
+        }
+        string data = Path.Combine(folder, "weather.tsv");
+        File.WriteAllText(data, tsv.ToString());
+        string checkpoint = Path.Combine(folder, "weather.keras");
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", "--data", data, "--num-words", "30", "--maxlen", "12",
+            "--epochs", "25", "--optimizer", "adam", "--lr", "0.02", "--patience", "5", "--checkpoint", checkpoint);
+        Assert.True(exit == 0, error);
+        var (summaryExit, summary, _) = CliRunner.Run("summary", checkpoint);
+        Assert.Equal(0, summaryExit);
+        Assert.Contains("(None, 3)", summary);
+
+        string input = Path.Combine(folder, "days.txt");
+        File.WriteAllLines(input, ["today is very sunny and bright", "the weather is rainy and wet", "quite cold and snowy"]);
+        var (predictExit, output, predictError) = CliRunner.Run("predict", checkpoint, "--input", input);
+        Assert.True(predictExit == 0, predictError);
+        var labels = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[1]).ToArray();
+        Assert.Equal(["sun", "rain", "snow"], labels);
+    }
+
+    [Fact]
+    public void AnAclImdbFolderTrainsOnTrainAndEvaluatesOnTest()
+    {
+        string root = Path.Combine(folder, "aclImdb");
+        var random = new Random(8);
+        foreach (var split in new[] { "train", "test" })
+            foreach (var (label, words) in new[] { ("pos", new[] { "great", "loved" }), ("neg", new[] { "bad", "hated" }) })
+            {
+                string dir = Directory.CreateDirectory(Path.Combine(root, split, label)).FullName;
+                for (int i = 0; i < 40; i++)
+                    File.WriteAllText(Path.Combine(dir, $"{i}_7.txt"),
+                        string.Join(' ', Enumerable.Range(0, 15).Select(_ => random.NextDouble() < 0.25 ? words[random.Next(2)] : "film")) + "<br /><br />The end.");
+            }
+        string checkpoint = Path.Combine(folder, "acl.h5");
+        var (exit, _, error) = CliRunner.Run("train", "--model", "gru", "--data", root, "--num-words", "20", "--maxlen", "16",
+            "--epochs", "15", "--batch-size", "8", "--optimizer", "adam", "--lr", "0.02", "--checkpoint", checkpoint);
+        Assert.True(exit == 0, error);
+        var (evaluateExit, evaluation, evaluateError) = CliRunner.Run("evaluate", checkpoint, "--data", root);
+        Assert.True(evaluateExit == 0, evaluateError);
+        var accuracy = double.Parse(System.Text.RegularExpressions.Regex.Match(evaluation, @"accuracy: (\d\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith("80 samples", evaluation);
+        Assert.True(accuracy > 0.8, evaluation);
+    }
 }
