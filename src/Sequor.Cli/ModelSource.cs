@@ -1,3 +1,4 @@
+using Sequor.Cli.Commands;
 using Sequor.Formats;
 using Sequor.Layers;
 
@@ -22,9 +23,21 @@ internal static class ModelSource
         if (model.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
             if (!File.Exists(model)) throw new SequorException($"--model '{model}': no such file");
-            var loaded = KerasConfigReader.Read(File.ReadAllText(model), kerasVersion: null, inputShape: [maxlen]).Model;
-            CheckHead(loaded, classes, model);
-            return loaded;
+            KerasConfigReader.Result read;
+            try
+            {
+                read = KerasConfigReader.Read(File.ReadAllText(model), kerasVersion: null, inputShape: null);
+            }
+            catch (SequorException e)
+            {
+                throw new SequorException($"--model '{model}': {Shared.OneLine(e.Message)}");
+            }
+            // the config's own input shape, with the time axis set by --maxlen (Keras configs often leave it None)
+            int[] shape = read.InputShape.Length == 0 ? [maxlen] : read.InputShape.ToArray();
+            shape[0] = maxlen;
+            read.Model.WithSeed(seed).Build(shape);
+            CheckHead(read.Model, classes, model);
+            return read.Model;
         }
         if (IsFile(model))
         {

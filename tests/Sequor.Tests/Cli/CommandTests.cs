@@ -166,4 +166,24 @@ public class CommandTests : IDisposable
         Assert.StartsWith("80 samples", evaluation);
         Assert.True(accuracy > 0.8, evaluation);
     }
+
+    [Fact]
+    public void AKerasConfigJsonTrainsWithTheGivenSequenceLength()
+    {
+        using (var source = new Sequential([new Sequor.Layers.Embedding(500, 8), new Sequor.Layers.GRU(4), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid)], seed: 1))
+        {
+            source.Build([30]);
+            source.Save(Path.Combine(folder, "source.keras"));
+        }
+        string config = Path.Combine(folder, "config.json");
+        using (var archive = System.IO.Compression.ZipFile.OpenRead(Path.Combine(folder, "source.keras")))
+            System.IO.Compression.ZipFileExtensions.ExtractToFile(archive.GetEntry("config.json")!, config);
+        string data = SyntheticImdb.Write(folder, train: 100, test: 20);
+        string checkpoint = Path.Combine(folder, "from-config.keras");
+        var (exit, _, error) = CliRunner.Run("train", "--model", config, "--data", data, "--maxlen", "40", "--epochs", "1", "--checkpoint", checkpoint);
+        Assert.True(exit == 0, error);
+        var (_, summary, _) = CliRunner.Run("summary", checkpoint);
+        Assert.Contains("(None, 40, 8)", summary);
+        Assert.Contains("Total params: 4,173", summary);
+    }
 }
