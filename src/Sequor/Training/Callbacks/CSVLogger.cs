@@ -12,6 +12,7 @@ public sealed class CSVLogger(string filename, string separator = ",", bool appe
 {
     private string[]? keys;
     private StreamWriter? writer;
+    private bool headerWritten;
 
     public string Filename => filename;
 
@@ -31,8 +32,6 @@ public sealed class CSVLogger(string filename, string separator = ",", bool appe
         keys = null;
         headerWritten = hasContent;
     }
-
-    private bool headerWritten;
 
     void ICallback.OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs)
     {

@@ -15,7 +15,8 @@ namespace Sequor.Training;
 public sealed partial class ModelCheckpoint : ICallback
 {
     private readonly Monitor monitor;
-    private double? best;  // the best monitored value so far; starts at initialValueThreshold
+    private readonly double? initialValueThreshold;
+    private double? best;  // the best monitored value so far; reset to initialValueThreshold when training begins
 
     public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, MonitorMode mode = MonitorMode.Auto, double? initialValueThreshold = null)
@@ -32,10 +33,8 @@ public sealed partial class ModelCheckpoint : ICallback
         Verbose = verbose;
         SaveBestOnly = saveBestOnly;
         SaveWeightsOnly = saveWeightsOnly;
-        initial = initialValueThreshold;
+        this.initialValueThreshold = initialValueThreshold;
     }
-
-    private readonly double? initial;
 
     public string Filepath { get; }
     public string Monitor => monitor.Name;
@@ -46,7 +45,7 @@ public sealed partial class ModelCheckpoint : ICallback
     /// <summary>The path of the last file written, if any.</summary>
     public string? LastSaved { get; private set; }
 
-    void ICallback.OnTrainBegin(Sequential model) => best = initial;
+    void ICallback.OnTrainBegin(Sequential model) => best = initialValueThreshold;
 
     void ICallback.OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs)
     {
