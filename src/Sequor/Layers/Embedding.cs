@@ -36,6 +36,13 @@ public sealed class Embedding : Layer
 
     public override string ClassName => "Embedding";
 
+    /// <summary>The table [V, E], for a recurrent layer after this one that folds the lookup into its projection.</summary>
+    internal Weight Table => embeddings;
+
+    /// <summary>The last forward pass's output and token ids [B, T] (what a folding recurrent layer looks up).</summary>
+    internal Tensor Output => output;
+    internal Tensor? Ids => ids;
+
     private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
     {
         if (inputShape.Length != 1) throw ShapeError(inputShape, "(None, timesteps) of token ids");

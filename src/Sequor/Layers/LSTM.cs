@@ -21,8 +21,8 @@ public sealed class LSTM : Recurrent
 {
     private Weight recurrentKernel = null!;
     private Weight? bias;
-    private readonly Tensor gates = new(0, 0, 0);      // [B, T, 4H]: i, f, g, o after their activations
-    private readonly Tensor cellActivation = new(0, 0, 0);  // [B, T, H]: a(c_t)
+    private readonly Tensor gates = new(0, 0, 0);      // [T, B, 4H]: i, f, g, o after their activations
+    private readonly Tensor cellActivation = new(0, 0, 0);  // [T, B, H]: a(c_t)
 
     public LSTM(int units, Activation? activation = null, Activation? recurrentActivation = null, bool useBias = true,
         Real dropout = 0, Real recurrentDropout = 0, bool returnSequences = false, bool goBackwards = false,
@@ -53,8 +53,8 @@ public sealed class LSTM : Recurrent
 
     private protected override void ResizeCell()
     {
-        gates.Reshape(Batch, Timesteps, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
-        cellActivation.Reshape(Batch, Timesteps, Units);
+        gates.Reshape(Timesteps, Batch, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
+        cellActivation.Reshape(Timesteps, Batch, Units);
     }
 
     private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
@@ -106,20 +106,20 @@ public sealed class LSTM : Recurrent
     /// The gate math of one step for all rows, one vector of units at a time: z = StepBuffer[b] + P[b, t];
     /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) over P[b, t] (in place: the gates need no buffer of their own,
     /// which keeps a shard's working set in L2); c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
-    /// Shapes: StepBuffer [B, 4H], P [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
+    /// Shapes: StepBuffer [B, 4H], P [T, B, 4H], states and a(c) [T, B, H]; H a multiple of the width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         for (int b = 0; b < Batch; b++)
         {
             ref Real z = ref RowRef(StepBuffer, b, 0, 1, 4 * h);
-            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real p = ref RowRef(Projection, b, t, batch, 4 * h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real c = ref StateRef(1, b, t);
             ref Real hOut = ref StateRef(0, b, t);
-            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real ac = ref RowRef(cellActivation, b, t, batch, h);
             for (int j = 0; j < h; j += width)
             {
                 var i = VectorMath.Sigmoid(Load(ref z, j) + Load(ref p, j));
@@ -141,18 +141,18 @@ public sealed class LSTM : Recurrent
 
     /// <summary>
     /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units):
-    /// per row, z = P[b, t] + Σ_k h̃[b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
+    /// per row, z = P[t, b] + Σ_k h̃[t, b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
     /// with no step buffer and no GEMM call per step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedSmallStepForward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps;
+        int h = Units, batch = Batch;
         ref Real u = ref RowRef(recurrentKernel.Value, 0, 0, 1, 4 * h);
-        for (int b = 0; b < Batch; b++)
+        for (int b = 0; b < batch; b++)
         {
-            ref Real hIn = ref RowRef(RecurrentInput, b, t, steps, h);
-            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real hIn = ref RowRef(RecurrentInput, b, t, batch, h);
+            ref Real p = ref RowRef(Projection, b, t, batch, 4 * h);
             var zi = Load(ref p, 0);
             var zf = Load(ref p, h);
             var zc = Load(ref p, 2 * h);
@@ -178,7 +178,7 @@ public sealed class LSTM : Recurrent
             var cell = f * Load(ref StateRef(1, b, previousTime), 0) + i * candidate;
             Store(cell, ref StateRef(1, b, t), 0);
             var a = VectorMath.Tanh(cell);
-            Store(a, ref RowRef(cellActivation, b, t, steps, h), 0);
+            Store(a, ref RowRef(cellActivation, b, t, batch, h), 0);
             Store(o * a, ref StateRef(0, b, t), 0);
         }
     }
@@ -190,7 +190,7 @@ public sealed class LSTM : Recurrent
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepBackward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         var one = Vector256<Real>.One;
         for (int b = 0; b < Batch; b++)
         {
@@ -199,9 +199,9 @@ public sealed class LSTM : Recurrent
                 Row(ProjectionGradient, b, t, 4 * h).Clear();
                 continue;
             }
-            ref Real dz = ref RowRef(ProjectionGradient, b, t, steps, 4 * h);
-            ref Real g = ref RowRef(Projection, b, t, steps, 4 * h);
-            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real dz = ref RowRef(ProjectionGradient, b, t, batch, 4 * h);
+            ref Real g = ref RowRef(Projection, b, t, batch, 4 * h);
+            ref Real ac = ref RowRef(cellActivation, b, t, batch, h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real dh = ref StateGradientRef(0, b);
             ref Real dcNext = ref StateGradientRef(1, b);
