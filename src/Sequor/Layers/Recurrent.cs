@@ -95,6 +95,13 @@ public abstract class Recurrent : Layer
     /// </summary>
     internal Embedding? EmbeddingSource { get; set; }
 
+    /// <summary>
+    /// Whether a forward pass of <paramref name="batch"/> rows takes the folded projection: asked by the Embedding
+    /// too, which then skips writing the output this layer would not read.
+    /// </summary>
+    internal bool FoldsEmbedding(int batch, bool training) => EmbeddingSource is { } source
+        && !(training && Dropout > 0 && Dropout < 1) && source.InputDim < batch * Timesteps;
+
     /// <summary>Masked steps output zeros instead of the previous output (Bidirectional with sequences).</summary>
     internal bool ZeroOutputForMask { get; set; }
 
@@ -252,8 +259,7 @@ public abstract class Recurrent : Layer
         // One-hot rows are found in the input's own order and their indices put in time order: no copy of a
         // wide one-hot input. Anything else (or X̃) is copied once into time-major order for the projection.
         var p = Projection.Span;
-        folded = !inputDropped && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output)
-            && source.InputDim < Batch * Timesteps;
+        folded = FoldsEmbedding(Batch, training) && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
         oneHot = !folded && !inputDropped && Features >= 2 * Vector256<Real>.Count
             && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex());
         if (oneHot)
