@@ -245,8 +245,66 @@ public sealed class LSTM : Recurrent
         StepProduct(ProjectionGradient, t, 4 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
 
+    // One vector of units without recurrent dropout: the small kernel writes ∂h_{t−1} and ∂c_{t−1} in place.
+    private protected override bool StepWritesStateGradients => Fused && Units == Vector256<Real>.Count && !RecurrentDropped;
+
+    /// <summary>
+    /// <see cref="FusedStepBackward"/> for H = one vector, without a GEMM call per step and without the base's
+    /// per-row hand-over: per active row, ∂z as there, ∂c_{t−1} = ∂c ⊙ f over ∂c_t in place, and
+    /// ∂h_{t−1} = ∂h̃ = ∂z·Uᵀ (Uᵀ rows are one vector each; four accumulators) over ∂h_t. Inactive rows get
+    /// ∂P = 0 and keep their state gradients, as the base would.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedSmallStepBackward(int t, int previousTime)
+    {
+        int h = Units, batch = Batch;
+        var one = Vector256<Real>.One;
+        ref Real ut = ref RowRef(TransposedRecurrentKernel, 0, 0, 1, h);
+        for (int b = 0; b < batch; b++)
+        {
+            if (!IsActive(b, t))
+            {
+                Row(ProjectionGradient, b, t, 4 * h).Clear();
+                continue;
+            }
+            ref Real dz = ref RowRef(ProjectionGradient, b, t, batch, 4 * h);
+            ref Real g = ref RowRef(Projection, b, t, batch, 4 * h);
+            ref Real dh = ref StateGradientRef(0, b);
+            ref Real dcNext = ref StateGradientRef(1, b);
+            var i = Load(ref g, 0);
+            var f = Load(ref g, h);
+            var candidate = Load(ref g, 2 * h);
+            var o = Load(ref g, 3 * h);
+            var a = Load(ref RowRef(cellActivation, b, t, batch, h), 0);
+            var dhj = Load(ref dh, 0);
+            var dc = Load(ref dcNext, 0) + dhj * o * (one - a * a);
+            Store(dc * candidate * i * (one - i), ref dz, 0);
+            Store(dc * Load(ref StateRef(1, b, previousTime), 0) * f * (one - f), ref dz, h);
+            Store(dc * i * (one - candidate * candidate), ref dz, 2 * h);
+            Store(dhj * a * o * (one - o), ref dz, 3 * h);
+            Store(dc * f, ref dcNext, 0);
+            var s0 = Vector256<Real>.Zero;
+            var s1 = Vector256<Real>.Zero;
+            var s2 = Vector256<Real>.Zero;
+            var s3 = Vector256<Real>.Zero;
+            for (int j = 0; j < 4 * h; j += 4)
+            {
+                s0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j)), Load(ref ut, j * h), s0);
+                s1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 1)), Load(ref ut, (j + 1) * h), s1);
+                s2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 2)), Load(ref ut, (j + 2) * h), s2);
+                s3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 3)), Load(ref ut, (j + 3) * h), s3);
+            }
+            Store(s0 + s1 + (s2 + s3), ref dh, 0);
+        }
+    }
+
     private protected override void StepBackward(int t, int previousTime)
     {
+        if (StepWritesStateGradients)
+        {
+            FusedSmallStepBackward(t, previousTime);
+            return;
+        }
         if (Fused)
         {
             FusedStepBackward(t, previousTime);

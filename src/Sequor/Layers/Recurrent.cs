@@ -412,6 +412,7 @@ public abstract class Recurrent : Layer
             }
 
             StepBackward(t, previous);
+            if (StepWritesStateGradients) continue;  // the cell handed ∂ wrt the incoming states over itself
 
             for (int b = 0; b < Batch; b++)
             {
@@ -476,6 +477,14 @@ public abstract class Recurrent : Layer
     /// <summary>Column sums of a [rows, n] matrix (with leading dimension ld) into <paramref name="sums"/>.</summary>
     private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums) =>
         Kernels.ColumnSums(matrix, rows, n, ld, sums);
+
+    /// <summary>
+    /// True when the cell's <see cref="StepBackward"/> itself leaves ∂ wrt the incoming states in
+    /// <see cref="StateGradient"/> for the next (earlier) step, active rows only: the base's per-row hand-over is skipped.
+    /// </summary>
+    private protected virtual bool StepWritesStateGradients => false;
+
+    private protected bool RecurrentDropped => recurrentDropped;
 
     /// <summary>True when the cell's ∂ wrt h_{t−1} flows only through h̃ (LSTM, SimpleRNN): the base skips adding it.</summary>
     private protected virtual bool PreviousStateGradientIsZero => false;
