@@ -149,10 +149,19 @@ public sealed class LSTM : Recurrent
     {
         int h = Units, batch = Batch;
         ref Real u = ref RowRef(recurrentKernel.Value, 0, 0, 1, 4 * h);
+        // Step t of each time-major buffer is one block of rows: its start is found once per step, and row b is
+        // at b·width (the previous cell state is the single zero row at the first step, so stride 0 there).
+        ref Real hIn0 = ref RowRef(RecurrentInput, 0, t, batch, h);
+        ref Real p0 = ref RowRef(Projection, 0, t, batch, 4 * h);
+        ref Real cPrevious0 = ref StateRef(1, 0, previousTime);
+        int previousStride = previousTime < 0 ? 0 : h;
+        ref Real c0 = ref StateRef(1, 0, t);
+        ref Real hOut0 = ref StateRef(0, 0, t);
+        ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
         for (int b = 0; b < batch; b++)
         {
-            ref Real hIn = ref RowRef(RecurrentInput, b, t, batch, h);
-            ref Real p = ref RowRef(Projection, b, t, batch, 4 * h);
+            ref Real hIn = ref Unsafe.Add(ref hIn0, b * h);
+            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
             var zi = Load(ref p, 0);
             var zf = Load(ref p, h);
             var zc = Load(ref p, 2 * h);
@@ -195,11 +204,11 @@ public sealed class LSTM : Recurrent
             Store(f, ref p, h);
             Store(candidate, ref p, 2 * h);
             Store(o, ref p, 3 * h);
-            var cell = f * Load(ref StateRef(1, b, previousTime), 0) + i * candidate;
-            Store(cell, ref StateRef(1, b, t), 0);
+            var cell = f * Load(ref cPrevious0, b * previousStride) + i * candidate;
+            Store(cell, ref c0, b * h);
             var a = VectorMath.Tanh(cell);
-            Store(a, ref RowRef(cellActivation, b, t, batch, h), 0);
-            Store(o * a, ref StateRef(0, b, t), 0);
+            Store(a, ref ac0, b * h);
+            Store(o * a, ref hOut0, b * h);
         }
     }
 
@@ -260,6 +269,14 @@ public sealed class LSTM : Recurrent
         int h = Units, batch = Batch;
         var one = Vector256<Real>.One;
         ref Real ut = ref RowRef(TransposedRecurrentKernel, 0, 0, 1, h);
+        // row b of each step block at b·width, as in the forward kernel
+        ref Real dz0 = ref RowRef(ProjectionGradient, 0, t, batch, 4 * h);
+        ref Real g0 = ref RowRef(Projection, 0, t, batch, 4 * h);
+        ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
+        ref Real cPrevious0 = ref StateRef(1, 0, previousTime);
+        int previousStride = previousTime < 0 ? 0 : h;
+        ref Real dh0 = ref StateGradientRef(0, 0);
+        ref Real dc0 = ref StateGradientRef(1, 0);
         for (int b = 0; b < batch; b++)
         {
             if (!IsActive(b, t))
@@ -267,19 +284,19 @@ public sealed class LSTM : Recurrent
                 Row(ProjectionGradient, b, t, 4 * h).Clear();
                 continue;
             }
-            ref Real dz = ref RowRef(ProjectionGradient, b, t, batch, 4 * h);
-            ref Real g = ref RowRef(Projection, b, t, batch, 4 * h);
-            ref Real dh = ref StateGradientRef(0, b);
-            ref Real dcNext = ref StateGradientRef(1, b);
+            ref Real dz = ref Unsafe.Add(ref dz0, b * 4 * h);
+            ref Real g = ref Unsafe.Add(ref g0, b * 4 * h);
+            ref Real dh = ref Unsafe.Add(ref dh0, b * h);
+            ref Real dcNext = ref Unsafe.Add(ref dc0, b * h);
             var i = Load(ref g, 0);
             var f = Load(ref g, h);
             var candidate = Load(ref g, 2 * h);
             var o = Load(ref g, 3 * h);
-            var a = Load(ref RowRef(cellActivation, b, t, batch, h), 0);
+            var a = Load(ref ac0, b * h);
             var dhj = Load(ref dh, 0);
             var dc = Load(ref dcNext, 0) + dhj * o * (one - a * a);
             Store(dc * candidate * i * (one - i), ref dz, 0);
-            Store(dc * Load(ref StateRef(1, b, previousTime), 0) * f * (one - f), ref dz, h);
+            Store(dc * Load(ref cPrevious0, b * previousStride) * f * (one - f), ref dz, h);
             Store(dc * i * (one - candidate * candidate), ref dz, 2 * h);
             Store(dhj * a * o * (one - o), ref dz, 3 * h);
             Store(dc * f, ref dcNext, 0);

@@ -285,7 +285,12 @@ public abstract class Recurrent : Layer
                 for (int b = 0; b < Batch; b++)
                     Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), Row(RecurrentInput, b, t, Units));
             else
-                for (int b = 0; b < Batch; b++) CopyRow(ref StateRef(0, b, previous), ref RowRef(RecurrentInput, b, t, Batch, Units), Units);
+            {
+                // h̃ = h_prev for the whole step: one contiguous block in the time-major buffers
+                var hIn = RecurrentInput.Span.Slice(t * Batch * Units, Batch * Units);
+                if (previous < 0) hIn.Clear();
+                else states[0].Span.Slice(previous * Batch * Units, Batch * Units).CopyTo(hIn);
+            }
             StepForward(t, previous);
             if (mask is not null)
                 for (int b = 0; b < Batch; b++)
