@@ -36,6 +36,16 @@ public sealed class Embedding : Layer
 
     public override string ClassName => "Embedding";
 
+    /// <summary>The table [V, E], for a recurrent layer after this one that folds the lookup into its projection.</summary>
+    internal Weight Table => embeddings;
+
+    /// <summary>The last forward pass's output and token ids [B, T] (what a folding recurrent layer looks up).</summary>
+    internal Tensor Output => output;
+    internal Tensor? Ids => ids;
+
+    /// <summary>The recurrent layer after this one in a model, which may fold this lookup into its projection.</summary>
+    internal Recurrent? FoldedInto { get; set; }
+
     private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
     {
         if (inputShape.Length != 1) throw ShapeError(inputShape, "(None, timesteps) of token ids");
@@ -52,6 +62,13 @@ public sealed class Embedding : Layer
         var ids = input.Span;
         var outSpan = output.Span;
         int width = OutputDim;
+        this.ids = input;
+        if (FoldedInto is not null && FoldedInto.FoldsEmbedding(batch, training))
+        {
+            // the next layer looks the ids up in its own table: only check them (the output is shaped, not written)
+            for (int i = 0; i < ids.Length; i++) CheckedId(ids[i], i, steps);
+            return output;
+        }
         if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated)
         {
             // whole vectors per row instead of a memmove call per token (rows of 16 or 128 values)
@@ -71,7 +88,6 @@ public sealed class Embedding : Layer
                 int id = CheckedId(ids[i], i, steps);
                 table.Slice(id * width, width).CopyTo(outSpan.Slice(i * width, width));
             }
-        this.ids = input;
         return output;
     }
 

@@ -25,9 +25,9 @@ public sealed class GRU : Recurrent
 {
     private Weight recurrentKernel = null!;
     private Weight? bias;
-    private readonly Tensor gates = new(0, 0, 0);          // [B, T, 3H]: z, r, n after their activations
-    private readonly Tensor recurrentPart = new(0, 0, 0);  // after: q = h̃·U + b_h [B, T, 3H]; before: r ⊙ h̃ [B, T, H]
-    private readonly Tensor recurrentGradient = new(0, 0, 0);  // after: ∂q [B, T, 3H]
+    private readonly Tensor gates = new(0, 0, 0);          // [T, B, 3H]: z, r, n after their activations
+    private readonly Tensor recurrentPart = new(0, 0, 0);  // after: q = h̃·U + b_h [T, B, 3H]; before: r ⊙ h̃ [T, B, H]
+    private readonly Tensor recurrentGradient = new(0, 0, 0);  // after: ∂q [T, B, 3H]
     private readonly Tensor resetGradient = new(0, 0);    // before: ∂(r ⊙ h̃) of one step [B, H]
 
     public GRU(int units, Activation? activation = null, Activation? recurrentActivation = null, bool useBias = true,
@@ -52,9 +52,9 @@ public sealed class GRU : Recurrent
 
     private protected override void ResizeCell()
     {
-        gates.Reshape(Batch, Timesteps, 3 * Units);
-        recurrentPart.Reshape(Batch, Timesteps, ResetAfter ? 3 * Units : Units);
-        recurrentGradient.Reshape(Batch, Timesteps, ResetAfter ? 3 * Units : 0);
+        gates.Reshape(Timesteps, Batch, 3 * Units);
+        recurrentPart.Reshape(Timesteps, Batch, ResetAfter ? 3 * Units : Units);
+        recurrentGradient.Reshape(Timesteps, Batch, ResetAfter ? 3 * Units : 0);
         resetGradient.Reshape(Batch, Units);
     }
 
@@ -99,20 +99,20 @@ public sealed class GRU : Recurrent
     /// <summary>
     /// reset_after gate math for all rows, one vector of units at a time: q = StepBuffer[b] + b_h into
     /// recurrentPart[b, t]; z, r = σ(p + q), n = tanh(p_h + r ⊙ q_h) into gates[b, t]; h = z ⊙ h_prev + (1 − z) ⊙ n.
-    /// Shapes: StepBuffer [B, 3H], P, recurrentPart and gates [B, T, 3H], h [B, T, H].
+    /// Shapes: StepBuffer [B, 3H], P, recurrentPart and gates [T, B, 3H], h [T, B, H].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         bool hasBias = bias is not null;
         ref Real bh = ref RowRef(hasBias ? bias!.Value : StepBuffer, hasBias ? 1 : 0, 0, 1, 3 * h);
         for (int b = 0; b < Batch; b++)
         {
             ref Real step = ref RowRef(StepBuffer, b, 0, 1, 3 * h);
-            ref Real q = ref RowRef(recurrentPart, b, t, steps, 3 * h);
-            ref Real p = ref RowRef(Projection, b, t, steps, 3 * h);
-            ref Real g = ref RowRef(gates, b, t, steps, 3 * h);
+            ref Real q = ref RowRef(recurrentPart, b, t, batch, 3 * h);
+            ref Real p = ref RowRef(Projection, b, t, batch, 3 * h);
+            ref Real g = ref RowRef(gates, b, t, batch, 3 * h);
             ref Real hPrevious = ref StateRef(0, b, previousTime);
             ref Real hOut = ref StateRef(0, b, t);
             for (int j = 0; j < h; j += width)
@@ -147,7 +147,7 @@ public sealed class GRU : Recurrent
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepBackward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         var one = Vector256<Real>.One;
         for (int b = 0; b < Batch; b++)
         {
@@ -157,10 +157,10 @@ public sealed class GRU : Recurrent
                 Row(recurrentGradient, b, t, 3 * h).Clear();
                 continue;
             }
-            ref Real dp = ref RowRef(ProjectionGradient, b, t, steps, 3 * h);
-            ref Real dq = ref RowRef(recurrentGradient, b, t, steps, 3 * h);
-            ref Real g = ref RowRef(gates, b, t, steps, 3 * h);
-            ref Real q = ref RowRef(recurrentPart, b, t, steps, 3 * h);
+            ref Real dp = ref RowRef(ProjectionGradient, b, t, batch, 3 * h);
+            ref Real dq = ref RowRef(recurrentGradient, b, t, batch, 3 * h);
+            ref Real g = ref RowRef(gates, b, t, batch, 3 * h);
+            ref Real q = ref RowRef(recurrentPart, b, t, batch, 3 * h);
             ref Real hPrevious = ref StateRef(0, b, previousTime);
             ref Real dh = ref StateGradientRef(0, b);
             ref Real dPrevious = ref PreviousStateGradientRef(0, b);
@@ -267,7 +267,7 @@ public sealed class GRU : Recurrent
 
         // ∂(r ⊙ h̃) = ∂n·U_hᵀ (rows of inactive steps are zero, as their ∂n is)
         var dReset = resetGradient.Span;
-        Gemm.Multiply(false, true, Batch, h, h, ProjectionGradient.Span.Slice(t * 3 * h + 2 * h), Timesteps * 3 * h,
+        Gemm.Multiply(false, true, Batch, h, h, ProjectionGradient.Span.Slice(t * Batch * 3 * h + 2 * h), 3 * h,
             u[(2 * h)..], 3 * h, dReset, h, false);
         for (int b = 0; b < Batch; b++)
         {

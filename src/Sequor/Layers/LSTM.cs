@@ -21,8 +21,8 @@ public sealed class LSTM : Recurrent
 {
     private Weight recurrentKernel = null!;
     private Weight? bias;
-    private readonly Tensor gates = new(0, 0, 0);      // [B, T, 4H]: i, f, g, o after their activations
-    private readonly Tensor cellActivation = new(0, 0, 0);  // [B, T, H]: a(c_t)
+    private readonly Tensor gates = new(0, 0, 0);      // [T, B, 4H]: i, f, g, o after their activations
+    private readonly Tensor cellActivation = new(0, 0, 0);  // [T, B, H]: a(c_t)
 
     public LSTM(int units, Activation? activation = null, Activation? recurrentActivation = null, bool useBias = true,
         Real dropout = 0, Real recurrentDropout = 0, bool returnSequences = false, bool goBackwards = false,
@@ -53,8 +53,8 @@ public sealed class LSTM : Recurrent
 
     private protected override void ResizeCell()
     {
-        gates.Reshape(Batch, Timesteps, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
-        cellActivation.Reshape(Batch, Timesteps, Units);
+        gates.Reshape(Timesteps, Batch, Fused ? 0 : 4 * Units);  // the fused kernels keep the gates in P
+        cellActivation.Reshape(Timesteps, Batch, Units);
     }
 
     private protected override ReadOnlySpan<Real> RecurrentKernelValue => recurrentKernel.Value.Span;
@@ -106,20 +106,20 @@ public sealed class LSTM : Recurrent
     /// The gate math of one step for all rows, one vector of units at a time: z = StepBuffer[b] + P[b, t];
     /// i, f, o = σ(z_i, z_f, z_o), g = tanh(z_c) over P[b, t] (in place: the gates need no buffer of their own,
     /// which keeps a shard's working set in L2); c = f ⊙ c_prev + i ⊙ g; a(c) and h = o ⊙ a(c).
-    /// Shapes: StepBuffer [B, 4H], P [B, T, 4H], states and a(c) [B, T, H]; H a multiple of the width.
+    /// Shapes: StepBuffer [B, 4H], P [T, B, 4H], states and a(c) [T, B, H]; H a multiple of the width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepForward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         for (int b = 0; b < Batch; b++)
         {
             ref Real z = ref RowRef(StepBuffer, b, 0, 1, 4 * h);
-            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real p = ref RowRef(Projection, b, t, batch, 4 * h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real c = ref StateRef(1, b, t);
             ref Real hOut = ref StateRef(0, b, t);
-            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real ac = ref RowRef(cellActivation, b, t, batch, h);
             for (int j = 0; j < h; j += width)
             {
                 var i = VectorMath.Sigmoid(Load(ref z, j) + Load(ref p, j));
@@ -141,31 +141,60 @@ public sealed class LSTM : Recurrent
 
     /// <summary>
     /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units):
-    /// per row, z = P[b, t] + Σ_k h̃[b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
+    /// per row, z = P[t, b] + Σ_k h̃[t, b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
     /// with no step buffer and no GEMM call per step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedSmallStepForward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps;
+        int h = Units, batch = Batch;
         ref Real u = ref RowRef(recurrentKernel.Value, 0, 0, 1, 4 * h);
-        for (int b = 0; b < Batch; b++)
+        // Step t of each time-major buffer is one block of rows: its start is found once per step, and row b is
+        // at b·width (the previous cell state is the single zero row at the first step, so stride 0 there).
+        ref Real hIn0 = ref RowRef(RecurrentInput, 0, t, batch, h);
+        ref Real p0 = ref RowRef(Projection, 0, t, batch, 4 * h);
+        ref Real cPrevious0 = ref StateRef(1, 0, previousTime);
+        int previousStride = previousTime < 0 ? 0 : h;
+        ref Real c0 = ref StateRef(1, 0, t);
+        ref Real hOut0 = ref StateRef(0, 0, t);
+        ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
+        for (int b = 0; b < batch; b++)
         {
-            ref Real hIn = ref RowRef(RecurrentInput, b, t, steps, h);
-            ref Real p = ref RowRef(Projection, b, t, steps, 4 * h);
+            ref Real hIn = ref Unsafe.Add(ref hIn0, b * h);
+            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
             var zi = Load(ref p, 0);
             var zf = Load(ref p, h);
             var zc = Load(ref p, 2 * h);
             var zo = Load(ref p, 3 * h);
+            // Four rows of U per iteration, written out: a loop per k spent as many instructions on its index
+            // arithmetic as on the FMAs (h is 8 for float, 4 for double, so a multiple of 4 either way).
             if (previousTime >= 0)
-                for (int k = 0; k < h; k++)
+                for (int k = 0; k < h; k += 4)
                 {
-                    var s = Vector256.Create(Unsafe.Add(ref hIn, k));
                     ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    ref Real uk1 = ref Unsafe.Add(ref uk, 4 * h);
+                    ref Real uk2 = ref Unsafe.Add(ref uk, 8 * h);
+                    ref Real uk3 = ref Unsafe.Add(ref uk, 12 * h);
+                    var s = Vector256.Create(Unsafe.Add(ref hIn, k));
+                    var s1 = Vector256.Create(Unsafe.Add(ref hIn, k + 1));
+                    var s2 = Vector256.Create(Unsafe.Add(ref hIn, k + 2));
+                    var s3 = Vector256.Create(Unsafe.Add(ref hIn, k + 3));
                     zi = Vector256.MultiplyAddEstimate(s, Load(ref uk, 0), zi);
                     zf = Vector256.MultiplyAddEstimate(s, Load(ref uk, h), zf);
                     zc = Vector256.MultiplyAddEstimate(s, Load(ref uk, 2 * h), zc);
                     zo = Vector256.MultiplyAddEstimate(s, Load(ref uk, 3 * h), zo);
+                    zi = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 3 * h), zo);
+                    zi = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 3 * h), zo);
+                    zi = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 3 * h), zo);
                 }
             var i = VectorMath.Sigmoid(zi);
             var f = VectorMath.Sigmoid(zf);
@@ -175,11 +204,11 @@ public sealed class LSTM : Recurrent
             Store(f, ref p, h);
             Store(candidate, ref p, 2 * h);
             Store(o, ref p, 3 * h);
-            var cell = f * Load(ref StateRef(1, b, previousTime), 0) + i * candidate;
-            Store(cell, ref StateRef(1, b, t), 0);
+            var cell = f * Load(ref cPrevious0, b * previousStride) + i * candidate;
+            Store(cell, ref c0, b * h);
             var a = VectorMath.Tanh(cell);
-            Store(a, ref RowRef(cellActivation, b, t, steps, h), 0);
-            Store(o * a, ref StateRef(0, b, t), 0);
+            Store(a, ref ac0, b * h);
+            Store(o * a, ref hOut0, b * h);
         }
     }
 
@@ -190,7 +219,7 @@ public sealed class LSTM : Recurrent
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedStepBackward(int t, int previousTime)
     {
-        int h = Units, steps = Timesteps, width = Vector256<Real>.Count;
+        int h = Units, batch = Batch, width = Vector256<Real>.Count;
         var one = Vector256<Real>.One;
         for (int b = 0; b < Batch; b++)
         {
@@ -199,9 +228,9 @@ public sealed class LSTM : Recurrent
                 Row(ProjectionGradient, b, t, 4 * h).Clear();
                 continue;
             }
-            ref Real dz = ref RowRef(ProjectionGradient, b, t, steps, 4 * h);
-            ref Real g = ref RowRef(Projection, b, t, steps, 4 * h);
-            ref Real ac = ref RowRef(cellActivation, b, t, steps, h);
+            ref Real dz = ref RowRef(ProjectionGradient, b, t, batch, 4 * h);
+            ref Real g = ref RowRef(Projection, b, t, batch, 4 * h);
+            ref Real ac = ref RowRef(cellActivation, b, t, batch, h);
             ref Real cPrevious = ref StateRef(1, b, previousTime);
             ref Real dh = ref StateGradientRef(0, b);
             ref Real dcNext = ref StateGradientRef(1, b);
@@ -225,8 +254,74 @@ public sealed class LSTM : Recurrent
         StepProduct(ProjectionGradient, t, 4 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
 
+    // One vector of units without recurrent dropout: the small kernel writes ∂h_{t−1} and ∂c_{t−1} in place.
+    private protected override bool StepWritesStateGradients => Fused && Units == Vector256<Real>.Count && !RecurrentDropped;
+
+    /// <summary>
+    /// <see cref="FusedStepBackward"/> for H = one vector, without a GEMM call per step and without the base's
+    /// per-row hand-over: per active row, ∂z as there, ∂c_{t−1} = ∂c ⊙ f over ∂c_t in place, and
+    /// ∂h_{t−1} = ∂h̃ = ∂z·Uᵀ (Uᵀ rows are one vector each; four accumulators) over ∂h_t. Inactive rows get
+    /// ∂P = 0 and keep their state gradients, as the base would.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FusedSmallStepBackward(int t, int previousTime)
+    {
+        int h = Units, batch = Batch;
+        var one = Vector256<Real>.One;
+        ref Real ut = ref RowRef(TransposedRecurrentKernel, 0, 0, 1, h);
+        // row b of each step block at b·width, as in the forward kernel
+        ref Real dz0 = ref RowRef(ProjectionGradient, 0, t, batch, 4 * h);
+        ref Real g0 = ref RowRef(Projection, 0, t, batch, 4 * h);
+        ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
+        ref Real cPrevious0 = ref StateRef(1, 0, previousTime);
+        int previousStride = previousTime < 0 ? 0 : h;
+        ref Real dh0 = ref StateGradientRef(0, 0);
+        ref Real dc0 = ref StateGradientRef(1, 0);
+        for (int b = 0; b < batch; b++)
+        {
+            if (!IsActive(b, t))
+            {
+                Row(ProjectionGradient, b, t, 4 * h).Clear();
+                continue;
+            }
+            ref Real dz = ref Unsafe.Add(ref dz0, b * 4 * h);
+            ref Real g = ref Unsafe.Add(ref g0, b * 4 * h);
+            ref Real dh = ref Unsafe.Add(ref dh0, b * h);
+            ref Real dcNext = ref Unsafe.Add(ref dc0, b * h);
+            var i = Load(ref g, 0);
+            var f = Load(ref g, h);
+            var candidate = Load(ref g, 2 * h);
+            var o = Load(ref g, 3 * h);
+            var a = Load(ref ac0, b * h);
+            var dhj = Load(ref dh, 0);
+            var dc = Load(ref dcNext, 0) + dhj * o * (one - a * a);
+            Store(dc * candidate * i * (one - i), ref dz, 0);
+            Store(dc * Load(ref cPrevious0, b * previousStride) * f * (one - f), ref dz, h);
+            Store(dc * i * (one - candidate * candidate), ref dz, 2 * h);
+            Store(dhj * a * o * (one - o), ref dz, 3 * h);
+            Store(dc * f, ref dcNext, 0);
+            var s0 = Vector256<Real>.Zero;
+            var s1 = Vector256<Real>.Zero;
+            var s2 = Vector256<Real>.Zero;
+            var s3 = Vector256<Real>.Zero;
+            for (int j = 0; j < 4 * h; j += 4)
+            {
+                s0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j)), Load(ref ut, j * h), s0);
+                s1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 1)), Load(ref ut, (j + 1) * h), s1);
+                s2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 2)), Load(ref ut, (j + 2) * h), s2);
+                s3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 3)), Load(ref ut, (j + 3) * h), s3);
+            }
+            Store(s0 + s1 + (s2 + s3), ref dh, 0);
+        }
+    }
+
     private protected override void StepBackward(int t, int previousTime)
     {
+        if (StepWritesStateGradients)
+        {
+            FusedSmallStepBackward(t, previousTime);
+            return;
+        }
         if (Fused)
         {
             FusedStepBackward(t, previousTime);

@@ -23,23 +23,27 @@ namespace Sequor.Layers;
 /// <remarks>
 /// Dropout masks follow Keras 3: one input mask and one recurrent mask per batch, reused at every step and
 /// shared by all gates; the recurrent mask applies to h only where it enters a matrix product.
-/// Buffers are batch-major and indexed by original time t, so step t of a buffer is a strided matrix.
+/// The layer's input and output are batch-major [B, T, ·], but its internal buffers are time-major [T, B, ·] and
+/// indexed by original time t: a step reads and writes one contiguous block per buffer instead of B rows spread
+/// T rows apart (fewer cache and TLB misses, and the hardware prefetcher follows the time loop).
 /// </remarks>
 public abstract class Recurrent : Layer
 {
     private Weight kernel = null!;
-    private readonly Tensor[] states;         // each [B, T, H]: the state after the step at time t
+    private readonly Tensor[] states;         // each [T, B, H]: the state after the step at time t
     private readonly Tensor[] stateGradients;  // each [B, H]: ∂loss/∂state after the current step
     private readonly Tensor[] previousStateGradients;  // each [B, H]: a cell step's ∂ wrt its incoming states
     private readonly Tensor zeroState = new(0);
-    private readonly Tensor droppedInput = new(0, 0, 0);
+    private readonly Tensor timeMajorInput = new(0, 0, 0);  // [T, B, F]: X or X̃ for the projection; ∂X scratch in backward
     private readonly Tensor inputDropMask = new(0, 0);
     private readonly Tensor recurrentDropMask = new(0, 0);
     private readonly Tensor output = new(0, 0);
     private readonly Tensor inputGradient = new(0, 0, 0);
-    private Tensor? cellInput;       // X or X̃, what the projection multiplied
-    private int[] oneHotIndex = [];  // per input row: the column of its single 1, −1 for an all-zero row
+    private int[] oneHotIndex = [];  // per time-major row: the column of its single 1, −1 for an all-zero row
+    private int[] batchMajorIndex = [];  // FindOneHotRows' answer in the input's own row order
     private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
+    private bool folded;             // this batch's projection is a lookup in E·W + b (see EmbeddingSource)
+    private readonly Tensor foldedTable = new(0, 0);  // [V, G·H]: E·W + b in forward, its gradient in backward
     private Tensor? mask;
     private bool inputDropped, recurrentDropped;
 
@@ -82,6 +86,22 @@ public abstract class Recurrent : Layer
     public Initializer RecurrentInitializer { get; init; } = Initializer.Orthogonal;
     public Initializer BiasInitializer { get; init; } = Initializer.Zeros;
 
+    /// <summary>
+    /// The Embedding that feeds this layer in a model (set by <see cref="Sequential"/>), or null. Then X[b, t] =
+    /// E[id[b, t]], so P = X·W + b is a lookup in the [V, G·H] table E·W + b, computed once per batch instead of
+    /// a [B·T, F]·[F, G·H] product when the vocabulary V is smaller than B·T rows; backward sums ∂P by token into
+    /// that table's gradient ∂Q and forms ∂W = Eᵀ·∂Q and ∂E = ∂Q·Wᵀ directly (the [B·T, F] ∂X and its scatter
+    /// into ∂E are never formed, so this layer's Backward returns null and the Embedding's does not run).
+    /// </summary>
+    internal Embedding? EmbeddingSource { get; set; }
+
+    /// <summary>
+    /// Whether a forward pass of <paramref name="batch"/> rows takes the folded projection: asked by the Embedding
+    /// too, which then skips writing the output this layer would not read.
+    /// </summary>
+    internal bool FoldsEmbedding(int batch, bool training) => EmbeddingSource is { } source
+        && !(training && Dropout > 0 && Dropout < 1) && source.InputDim < batch * Timesteps;
+
     /// <summary>Masked steps output zeros instead of the previous output (Bidirectional with sequences).</summary>
     internal bool ZeroOutputForMask { get; set; }
 
@@ -93,13 +113,13 @@ public abstract class Recurrent : Layer
     private protected int Batch { get; private set; }
     private protected Weight Kernel => kernel;
 
-    /// <summary>P = X̃·W (+ input bias), [B, T, G·H].</summary>
+    /// <summary>P = X̃·W (+ input bias), [T, B, G·H].</summary>
     private protected Tensor Projection { get; } = new(0, 0, 0);
 
-    /// <summary>∂loss/∂P, [B, T, G·H]; rows of masked steps are zero.</summary>
+    /// <summary>∂loss/∂P, [T, B, G·H]; rows of masked steps are zero.</summary>
     private protected Tensor ProjectionGradient { get; } = new(0, 0, 0);
 
-    /// <summary>h̃ entering the step at time t (h_prev ⊙ m_h), [B, T, H].</summary>
+    /// <summary>h̃ entering the step at time t (h_prev ⊙ m_h), [T, B, H].</summary>
     private protected Tensor RecurrentInput { get; } = new(0, 0, 0);
 
     /// <summary>Scratch for one step's recurrent product h̃·U, [B, G·H].</summary>
@@ -160,18 +180,19 @@ public abstract class Recurrent : Layer
     private protected abstract void RecurrentWeightGradients();
 
     private protected Span<Real> State(int k, int b, int t) =>
-        t < 0 ? zeroState.Span : states[k].Span.Slice((b * Timesteps + t) * Units, Units);
+        t < 0 ? zeroState.Span : states[k].Span.Slice((t * Batch + b) * Units, Units);
 
     private protected Span<Real> StateGradient(int k, int b) => stateGradients[k].Span.Slice(b * Units, Units);
 
     private protected Span<Real> PreviousStateGradient(int k, int b) => previousStateGradients[k].Span.Slice(b * Units, Units);
 
-    private protected Span<Real> Row(Tensor buffer, int b, int t, int width) => buffer.Span.Slice((b * Timesteps + t) * width, width);
+    /// <summary>Row b of time t in a time-major [T, B, width] buffer.</summary>
+    private protected Span<Real> Row(Tensor buffer, int b, int t, int width) => buffer.Span.Slice((t * Batch + b) * width, width);
 
     // Unchecked row references for the fused cell kernels, which index whole vectors of a row: callers stay
-    // inside [B, T, width] buffers sized by Resize.
-    private protected static ref Real RowRef(Tensor buffer, int b, int t, int timesteps, int width) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer.Data), (b * timesteps + t) * width);
+    // inside [T, B, width] buffers sized by Resize (batch = B), or pass t = 0, batch = 1 for a [B, width] one.
+    private protected static ref Real RowRef(Tensor buffer, int b, int t, int batch, int width) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(buffer.Data), (t * batch + b) * width);
 
     /// <summary>
     /// True for the common configuration that the cells' fused kernels handle: activation tanh, recurrent
@@ -206,7 +227,7 @@ public abstract class Recurrent : Layer
 
     private protected ref Real StateRef(int k, int b, int t) => ref t < 0
         ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
-        : ref RowRef(states[k], b, t, Timesteps, Units);
+        : ref RowRef(states[k], b, t, Batch, Units);
 
     private protected ref Real StateGradientRef(int k, int b) => ref RowRef(stateGradients[k], b, 0, 1, Units);
 
@@ -214,11 +235,11 @@ public abstract class Recurrent : Layer
 
     private protected bool IsActive(int b, int t) => mask is null || mask.Span[b * Timesteps + t] != 0;
 
-    /// <summary>C[b, :] (=|+=) A[b, t, :]·M for all rows b: one strided GEMM over a time slice.</summary>
+    /// <summary>C[b, :] (=|+=) A[t, b, :]·M for all rows b: one GEMM over a (contiguous) time slice.</summary>
     /// <paramref name="columns"/> limits the product to the first columns of A (default: all of aWidth).
     private protected void StepProduct(Tensor a, int t, int aWidth, ReadOnlySpan<Real> m, int ldm, int n, Span<Real> c, bool accumulate,
         bool transposeM = false, int columns = -1) =>
-        Gemm.Multiply(false, transposeM, Batch, n, columns < 0 ? aWidth : columns, a.Span.Slice(t * aWidth), Timesteps * aWidth, m, ldm, c, n, accumulate);
+        Gemm.Multiply(false, transposeM, Batch, n, columns < 0 ? aWidth : columns, a.Span.Slice(t * Batch * aWidth), aWidth, m, ldm, c, n, accumulate);
 
     private int TimeAt(int step) => GoBackwards ? Timesteps - 1 - step : step;
 
@@ -230,25 +251,32 @@ public abstract class Recurrent : Layer
         mask = inputMask;
         Resize();
 
-        cellInput = input;
         inputDropped = training && Dropout > 0 && Dropout < 1;
-        if (inputDropped)
-        {
-            SampleDropoutMask(inputDropMask.Reshape(Batch, Features).Span, Dropout, Random);
-            droppedInput.Reshape(Batch, Timesteps, Features);
-            for (int b = 0; b < Batch; b++)
-                for (int t = 0; t < Timesteps; t++)
-                    Kernels.Multiply(Row(input, b, t, Features), inputDropMask.Span.Slice(b * Features, Features), Row(droppedInput, b, t, Features));
-            cellInput = droppedInput;
-        }
+        if (inputDropped) SampleDropoutMask(inputDropMask.Reshape(Batch, Features).Span, Dropout, Random);
         recurrentDropped = training && RecurrentDropout > 0 && RecurrentDropout < 1;
         if (recurrentDropped) SampleDropoutMask(recurrentDropMask.Reshape(Batch, Units).Span, RecurrentDropout, Random);
 
+        // One-hot rows are found in the input's own order and their indices put in time order: no copy of a
+        // wide one-hot input. Anything else (or X̃) is copied once into time-major order for the projection.
         var p = Projection.Span;
-        oneHot = Features >= 2 * Vector256<Real>.Count && Kernels.FindOneHotRows(cellInput.Span, Batch * Timesteps, Features, OneHotIndex());
-        if (oneHot) Kernels.GatherRows(kernel.Value.Span, width, oneHotIndex.AsSpan(0, Batch * Timesteps), InputBias, p);
-        else if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, p, width, false);
-        else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, cellInput.Span, Features, kernel.Value.Span, width, InputBias, p, width);
+        folded = FoldsEmbedding(Batch, training) && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
+        oneHot = !folded && !inputDropped && Features >= 2 * Vector256<Real>.Count
+            && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex());
+        if (oneHot)
+        {
+            var index = OneHotIndex();
+            for (int t = 0; t < Timesteps; t++)
+                for (int b = 0; b < Batch; b++) index[t * Batch + b] = batchMajorIndex[b * Timesteps + t];
+            Kernels.GatherRows(kernel.Value.Span, width, index, InputBias, p);
+        }
+        else if (folded) FoldedProjection(EmbeddingSource!, p);
+        else
+        {
+            ToTimeMajor(input, inputDropped ? inputDropMask : null);
+            var x = timeMajorInput.Span;
+            if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, p, width, false);
+            else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, InputBias, p, width);
+        }
 
         for (int s = 0; s < Timesteps; s++)
         {
@@ -257,7 +285,12 @@ public abstract class Recurrent : Layer
                 for (int b = 0; b < Batch; b++)
                     Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), Row(RecurrentInput, b, t, Units));
             else
-                for (int b = 0; b < Batch; b++) CopyRow(ref StateRef(0, b, previous), ref RowRef(RecurrentInput, b, t, Timesteps, Units), Units);
+            {
+                // h̃ = h_prev for the whole step: one contiguous block in the time-major buffers
+                var hIn = RecurrentInput.Span.Slice(t * Batch * Units, Batch * Units);
+                if (previous < 0) hIn.Clear();
+                else states[0].Span.Slice(previous * Batch * Units, Batch * Units).CopyTo(hIn);
+            }
             StepForward(t, previous);
             if (mask is not null)
                 for (int b = 0; b < Batch; b++)
@@ -276,18 +309,61 @@ public abstract class Recurrent : Layer
         return oneHotIndex.AsSpan(0, rows);
     }
 
+    // P[t, b] = (E·W + b)[id[b, t]]: the same sums per value as X·W + b, over V rows instead of B·T
+    private void FoldedProjection(Embedding source, Span<Real> p)
+    {
+        int v = source.InputDim, width = Gates * Units;
+        var table = foldedTable.Reshape(v, width).Span;
+        var e = source.Table.Value.Span;
+        if (InputBias.IsEmpty) Gemm.Multiply(false, false, v, width, Features, e, Features, kernel.Value.Span, width, table, width, false);
+        else Gemm.MultiplyAddBias(v, width, Features, e, Features, kernel.Value.Span, width, InputBias, table, width);
+        var ids = source.Ids!.Span;  // checked against the vocabulary by the Embedding's forward pass
+        var index = OneHotIndex();
+        for (int t = 0; t < Timesteps; t++)
+            for (int b = 0; b < Batch; b++) index[t * Batch + b] = (int)ids[b * Timesteps + t];
+        Kernels.GatherRows(table, width, index, default, p);
+    }
+
+    private Span<int> BatchMajorIndex()
+    {
+        int rows = Batch * Timesteps;
+        if (batchMajorIndex.Length < rows) batchMajorIndex = new int[rows];
+        return batchMajorIndex.AsSpan(0, rows);
+    }
+
+    // timeMajorInput[t, b, :] = X[b, t, :] (⊙ m_x[b, :] under input dropout)
+    private void ToTimeMajor(Tensor input, Tensor? dropMask)
+    {
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        ref Real x = ref MemoryMarshal.GetArrayDataReference(input.Data);
+        ref Real y = ref MemoryMarshal.GetArrayDataReference(timeMajorInput.Data);
+        for (int b = 0; b < Batch; b++)
+        {
+            if (dropMask is null)
+                for (int t = 0; t < Timesteps; t++)
+                    CopyRow(ref Unsafe.Add(ref x, (b * Timesteps + t) * f), ref Unsafe.Add(ref y, (t * Batch + b) * f), f);
+            else
+            {
+                var m = dropMask.Span.Slice(b * f, f);
+                for (int t = 0; t < Timesteps; t++)
+                    Kernels.Multiply(input.Span.Slice((b * Timesteps + t) * f, f), m, timeMajorInput.Span.Slice((t * Batch + b) * f, f));
+            }
+        }
+    }
+
     private void Resize()
     {
         int width = Gates * Units;
-        Projection.Reshape(Batch, Timesteps, width);
-        ProjectionGradient.Reshape(Batch, Timesteps, width);
-        RecurrentInput.Reshape(Batch, Timesteps, Units);
+        Projection.Reshape(Timesteps, Batch, width);
+        ProjectionGradient.Reshape(Timesteps, Batch, width);
+        RecurrentInput.Reshape(Timesteps, Batch, Units);
         RecurrentInputGradient.Reshape(Batch, Units);
         StepBuffer.Reshape(Batch, width);
         zeroState.Reshape(Units);
         for (int k = 0; k < states.Length; k++)
         {
-            states[k].Reshape(Batch, Timesteps, Units);
+            states[k].Reshape(Timesteps, Batch, Units);
             stateGradients[k].Reshape(Batch, Units);
             previousStateGradients[k].Reshape(Batch, Units);
         }
@@ -316,7 +392,7 @@ public abstract class Recurrent : Layer
             for (int s = 0; s < Timesteps; s++)
             {
                 int t = TimeAt(s);
-                var o = Row(output, b, s, Units);
+                var o = output.Span.Slice((b * Timesteps + s) * Units, Units);  // the output is batch-major
                 if (ZeroOutputForMask && !IsActive(b, t)) o.Clear();
                 else State(0, b, t).CopyTo(o);
             }
@@ -341,6 +417,7 @@ public abstract class Recurrent : Layer
             }
 
             StepBackward(t, previous);
+            if (StepWritesStateGradients) continue;  // the cell handed ∂ wrt the incoming states over itself
 
             for (int b = 0; b < Batch; b++)
             {
@@ -358,20 +435,42 @@ public abstract class Recurrent : Layer
         }
 
         var dp = ProjectionGradient.Span;
+        if (folded)
+        {
+            var embedding = EmbeddingSource!;
+            int v = embedding.InputDim;
+            var dTable = foldedTable.Reshape(v, width).Span;
+            Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), dTable);
+            Gemm.Multiply(true, false, Features, width, v, embedding.Table.Value.Span, Features, dTable, width, kernel.Gradient.Span, width, false);
+            RecurrentWeightGradients();
+            Gemm.Multiply(false, true, v, Features, width, dTable, width, kernel.Value.Span, width, embedding.Table.Gradient.Span, Features, false);
+            return null;
+        }
         if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), kernel.Gradient.Span);
-        else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, cellInput!.Span, Features, dp, width, kernel.Gradient.Span, width, false);
+        else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, timeMajorInput.Span, Features, dp, width, kernel.Gradient.Span, width, false);
         RecurrentWeightGradients();
         if (InputGradientUnused) return null;
 
-        inputGradient.Reshape(Batch, Timesteps, Features);
-        Gemm.Multiply(false, true, Batch * Timesteps, Features, width, dp, width, kernel.Value.Span, width, inputGradient.Span, Features, false);
-        if (inputDropped)
-            for (int b = 0; b < Batch; b++)
+        // ∂X in time order into the input copy (no longer needed), then back to the caller's batch-major order
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        var dx = timeMajorInput.Span;
+        Gemm.Multiply(false, true, Batch * Timesteps, f, width, dp, width, kernel.Value.Span, width, dx, f, false);
+        inputGradient.Reshape(Batch, Timesteps, f);
+        ref Real source = ref MemoryMarshal.GetArrayDataReference(timeMajorInput.Data);
+        ref Real destination = ref MemoryMarshal.GetArrayDataReference(inputGradient.Data);
+        for (int b = 0; b < Batch; b++)
+        {
+            if (!inputDropped)
                 for (int t = 0; t < Timesteps; t++)
-                {
-                    var row = Row(inputGradient, b, t, Features);
-                    Kernels.Multiply(row, inputDropMask.Span.Slice(b * Features, Features), row);
-                }
+                    CopyRow(ref Unsafe.Add(ref source, (t * Batch + b) * f), ref Unsafe.Add(ref destination, (b * Timesteps + t) * f), f);
+            else
+            {
+                var m = inputDropMask.Span.Slice(b * f, f);
+                for (int t = 0; t < Timesteps; t++)
+                    Kernels.Multiply(dx.Slice((t * Batch + b) * f, f), m, inputGradient.Span.Slice((b * Timesteps + t) * f, f));
+            }
+        }
         return inputGradient;
     }
 
@@ -383,6 +482,14 @@ public abstract class Recurrent : Layer
     /// <summary>Column sums of a [rows, n] matrix (with leading dimension ld) into <paramref name="sums"/>.</summary>
     private protected static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums) =>
         Kernels.ColumnSums(matrix, rows, n, ld, sums);
+
+    /// <summary>
+    /// True when the cell's <see cref="StepBackward"/> itself leaves ∂ wrt the incoming states in
+    /// <see cref="StateGradient"/> for the next (earlier) step, active rows only: the base's per-row hand-over is skipped.
+    /// </summary>
+    private protected virtual bool StepWritesStateGradients => false;
+
+    private protected bool RecurrentDropped => recurrentDropped;
 
     /// <summary>True when the cell's ∂ wrt h_{t−1} flows only through h̃ (LSTM, SimpleRNN): the base skips adding it.</summary>
     private protected virtual bool PreviousStateGradientIsZero => false;

@@ -46,11 +46,11 @@ public sealed class SimpleRNN : Recurrent
         if (FusedTanhSigmoid)
         {
             // h = tanh(P[b, t] + StepBuffer[b]), one vector of units at a time
-            int steps = Timesteps, width = Vector256<Real>.Count;
+            int batch = Batch, width = Vector256<Real>.Count;
             for (int b = 0; b < Batch; b++)
             {
                 ref Real z = ref RowRef(StepBuffer, b, 0, 1, Units);
-                ref Real p = ref RowRef(Projection, b, t, steps, Units);
+                ref Real p = ref RowRef(Projection, b, t, batch, Units);
                 ref Real h = ref StateRef(0, b, t);
                 for (int j = 0; j < Units; j += width) Store(VectorMath.Tanh(Load(ref z, j) + Load(ref p, j)), ref h, j);
             }
@@ -68,7 +68,7 @@ public sealed class SimpleRNN : Recurrent
     private protected override void StepBackward(int t, int previousTime)
     {
         bool fused = FusedTanhSigmoid;
-        int steps = Timesteps, width = Vector256<Real>.Count;
+        int batch = Batch, width = Vector256<Real>.Count;
         for (int b = 0; b < Batch; b++)
         {
             var dz = Row(ProjectionGradient, b, t, Units);
@@ -76,7 +76,7 @@ public sealed class SimpleRNN : Recurrent
             if (fused)
             {
                 // ∂z = ∂h ⊙ (1 − h²)
-                ref Real d = ref RowRef(ProjectionGradient, b, t, steps, Units);
+                ref Real d = ref RowRef(ProjectionGradient, b, t, batch, Units);
                 ref Real h = ref StateRef(0, b, t);
                 ref Real dh = ref StateGradientRef(0, b);
                 for (int j = 0; j < Units; j += width)

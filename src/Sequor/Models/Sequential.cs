@@ -303,6 +303,13 @@ public sealed partial class Sequential : IDisposable
         {
             replicas.Add(layers.Select(l => l.Replicate()).ToArray());
             replicas[^1][0].InputGradientUnused = true;  // the model's input is data
+            var stack = replicas[^1];
+            for (int l = 0; l + 1 < stack.Length; l++)
+                if (stack[l] is Embedding embedding && stack[l + 1] is Recurrent recurrent)
+                {
+                    recurrent.EmbeddingSource = embedding;  // the lookup folds into the recurrent projection
+                    embedding.FoldedInto = recurrent;
+                }
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }

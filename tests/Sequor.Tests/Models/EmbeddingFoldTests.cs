@@ -1,0 +1,73 @@
+using Sequor.Layers;
+
+namespace Sequor.Tests.Models;
+
+/// <summary>
+/// Inside a model, a recurrent layer right after an Embedding folds the lookup into its projection (a table
+/// E·W + b over the vocabulary) and writes ∂E itself. Run alone, the same layers take the plain path
+/// (X = E[ids], P = X·W + b, ∂X scattered into ∂E); both must agree.
+/// </summary>
+public class EmbeddingFoldTests
+{
+    public static TheoryData<string, bool> Cells => new() { { "lstm", false }, { "lstm", true }, { "gru", false }, { "simplernn", true } };
+
+    [Fact]
+    public void FoldedChapterLstmIsBitIdenticalOnOneAndThreeThreads()
+    {
+        (float[], float[][]) Run(int threads)
+        {
+            using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 8);
+            model.Build([100]);
+            model.Threads = threads;
+            var random = new Random(6);
+            var x = new Tensor(100, 100);  // shards of 32, 32, 32 and 4 rows: the last one too small to fold
+            for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+            var dy = new Tensor(100, 1);
+            for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 7) / 7 - 0.4f;
+            var y = model.Forward(x, training: true).Span.ToArray();
+            model.Backward(dy);
+            return (y, model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray());
+        }
+        var (y1, g1) = Run(1);
+        var (y3, g3) = Run(3);
+        Assert.Equal(y1, y3);
+        for (int w = 0; w < g1.Length; w++) Assert.Equal(g1[w], g3[w]);
+    }
+
+    [Theory, MemberData(nameof(Cells))]
+    public void FoldedModelStepMatchesTheLayersRunOneByOne(string cell, bool maskZero)
+    {
+        Layer recurrent = cell switch { "lstm" => new LSTM(8), "gru" => new GRU(8), _ => new SimpleRNN(8) };
+        using var model = new Sequential([new Embedding(20, 4, maskZero), recurrent, new Dense(1, Activation.Sigmoid)], seed: 3);
+        model.Build([12]);
+        model.Threads = 1;
+        var random = new Random(4);
+        var x = new Tensor(16, 12);  // 192 rows over a vocabulary of 20: the folded path
+        for (int i = 0; i < x.Length; i++) x.Span[i] = i % 12 < 3 ? 0 : random.Next(20);
+        var dy = new Tensor(16, 1);
+        for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
+
+        var y = model.Forward(x, training: true).Span.ToArray();
+        model.Backward(dy);
+        var folded = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
+
+        // the model's own layers have no fold set up: the plain path, on the same weights
+        Tensor current = x;
+        Tensor? mask = null;
+        foreach (var layer in model.Layers)
+        {
+            var next = layer.Forward(current, mask, true);
+            mask = layer.OutputMask(current, mask);
+            current = next;
+        }
+        Assert.Equal(y, current.Span.ToArray());
+        Tensor? gradient = dy;
+        for (int l = model.Layers.Count - 1; l >= 0 && gradient is not null; l--) gradient = model.Layers[l].Backward(gradient);
+        var plain = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
+
+        for (int w = 0; w < plain.Length; w++)
+            for (int i = 0; i < plain[w].Length; i++)
+                Assert.True(Math.Abs(plain[w][i] - folded[w][i]) <= 1e-6 + 1e-5 * Math.Abs(plain[w][i]),
+                    $"weight {w}[{i}]: plain {plain[w][i]}, folded {folded[w][i]}");
+    }
+}
