@@ -30,7 +30,7 @@ internal static class ModelSource
             }
             catch (SequorException e)
             {
-                throw new SequorException($"--model '{model}': {Shared.OneLine(e.Message)}");
+                throw new SequorException($"--model '{model}': {SequorException.OneLine(e.Message)}");
             }
             // the config's own input shape, with the time axis set by --maxlen (Keras configs often leave it None)
             int[] shape = read.InputShape.Length == 0 ? [maxlen] : read.InputShape.ToArray();

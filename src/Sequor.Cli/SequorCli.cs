@@ -21,7 +21,7 @@ internal static class SequorCli
         if (result.Errors.Count > 0)
         {
             // one line for the user, not the whole help text
-            options.Error.WriteLine($"sequor: {Shared.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see sequor --help)");
+            options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see sequor --help)");
             return 2;
         }
         return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });

@@ -17,7 +17,7 @@ internal static class AtomicFile
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new SequorException($"file '{path}': invalid path ({OneLine(e.Message)})", e);
+            throw new SequorException($"file '{path}': invalid path ({SequorException.OneLine(e.Message)})", e);
         }
         string directory = Path.GetDirectoryName(full) ?? ".";
         string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
@@ -34,7 +34,7 @@ internal static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temporary);
-            throw new SequorException($"file '{path}': cannot be written ({OneLine(e.Message)})", e);
+            throw new SequorException($"file '{path}': cannot be written ({SequorException.OneLine(e.Message)})", e);
         }
         catch
         {
@@ -48,6 +48,4 @@ internal static class AtomicFile
         // Best effort: the temporary file has a name of its own and never replaces the real one.
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -57,7 +57,7 @@ internal static class PredictCommand
                 }
                 catch (JsonException e)
                 {
-                    throw new SequorException($"--input '{path}': expected a JSON list of lists of token ids ({Shared.OneLine(e.Message)})");
+                    throw new SequorException($"--input '{path}': expected a JSON list of lists of token ids ({SequorException.OneLine(e.Message)})");
                 }
             case ".txt":
                 var vectorizer = metadata?.Vectorizer

@@ -35,17 +35,15 @@ internal static class Shared
         }
         catch (SequorException e)
         {
-            options.Error.WriteLine($"sequor: {OneLine(e.Message)}");
+            options.Error.WriteLine($"sequor: {SequorException.OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            options.Error.WriteLine($"sequor: {OneLine(e.Message)}");
+            options.Error.WriteLine($"sequor: {SequorException.OneLine(e.Message)}");
             return 1;
         }
     };
-
-    public static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     public static int Positive(int value, string name) => value > 0 ? value : throw new SequorException($"{name} must be positive, got {value}");
 

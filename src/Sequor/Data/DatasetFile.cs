@@ -48,7 +48,7 @@ internal static class DatasetFile
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or UnauthorizedAccessException or SequorException)
         {
             throw new SequorException(
-                $"{what}: {fileName} is not in {Path.GetDirectoryName(sequor)} or {Path.GetDirectoryName(keras)} and the download from {url} failed ({OneLine(e.Message)}); " +
+                $"{what}: {fileName} is not in {Path.GetDirectoryName(sequor)} or {Path.GetDirectoryName(keras)} and the download from {url} failed ({SequorException.OneLine(e.Message)}); " +
                 $"pass a local file (path: \"/path/to/{fileName}\") or copy it to {sequor}", e);
         }
     }
@@ -82,5 +82,4 @@ internal static class DatasetFile
         });
     }
 
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 }

@@ -362,9 +362,6 @@ internal sealed class KerasConfigReader
         return text.Length > 80 ? text[..77] + "..." : text;
     }
 
-    internal static string OneLine(string message)
-    {
-        var line = message.ReplaceLineEndings(" ").Trim();
-        return line.Length > 300 ? line[..297] + "..." : line;
-    }
+    /// <summary>One line, cut at 300 characters: messages from the HDF5, zip and JSON readers can quote file content.</summary>
+    internal static string OneLine(string message) => SequorException.OneLine(message, 300);
 }
