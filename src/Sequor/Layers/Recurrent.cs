@@ -42,6 +42,7 @@ public abstract class Recurrent : Layer
     private int[] oneHotIndex = [];  // per time-major row: the column of its single 1, −1 for an all-zero row
     private int[] batchMajorIndex = [];  // FindOneHotRows' answer in the input's own row order
     private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
+    private bool idsInput;           // this batch came as one-hot columns [B, T] (see Forward)
     private bool folded;             // this batch's projection is a lookup in E·W + b (see EmbeddingSource)
     private readonly Tensor foldedTable = new(0, 0);  // [V, G·H]: E·W + b in forward, its gradient in backward
     private Tensor? mask;
@@ -243,10 +244,16 @@ public abstract class Recurrent : Layer
 
     private int TimeAt(int step) => GoBackwards ? Timesteps - 1 - step : step;
 
+    /// <summary>
+    /// Runs the layer on <paramref name="input"/> [B, T, F], or on [B, T] one-hot columns: the column of the
+    /// single 1 of each row of a one-hot [B, T, F] input (−1 for an all-zero row), as <see cref="Sequential"/>
+    /// hands over one-hot batches without building them. No ∂X is formed for such input (it is data).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         Batch = input.Dim(0);
+        idsInput = input.Rank == 2;
         int width = Gates * Units;
         mask = inputMask;
         Resize();
@@ -260,19 +267,22 @@ public abstract class Recurrent : Layer
         // wide one-hot input. Anything else (or X̃) is copied once into time-major order for the projection.
         var p = Projection.Span;
         folded = FoldsEmbedding(Batch, training) && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
-        oneHot = !folded && !inputDropped && Features >= 2 * Vector256<Real>.Count
-            && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex());
+        oneHot = !folded && !inputDropped && (idsInput || (Features >= 2 * Vector256<Real>.Count
+            && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex())));
         if (oneHot)
         {
             var index = OneHotIndex();
+            var ids = input.Span;
             for (int t = 0; t < Timesteps; t++)
-                for (int b = 0; b < Batch; b++) index[t * Batch + b] = batchMajorIndex[b * Timesteps + t];
+                for (int b = 0; b < Batch; b++)
+                    index[t * Batch + b] = idsInput ? (int)ids[b * Timesteps + t] : batchMajorIndex[b * Timesteps + t];
             Kernels.GatherRows(kernel.Value.Span, width, index, InputBias, p);
         }
         else if (folded) FoldedProjection(EmbeddingSource!, p);
         else
         {
-            ToTimeMajor(input, inputDropped ? inputDropMask : null);
+            if (idsInput) OneHotToTimeMajor(input, inputDropped ? inputDropMask : null);
+            else ToTimeMajor(input, inputDropped ? inputDropMask : null);
             var x = timeMajorInput.Span;
             if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, p, width, false);
             else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, InputBias, p, width);
@@ -350,6 +360,22 @@ public abstract class Recurrent : Layer
                     Kernels.Multiply(input.Span.Slice((b * Timesteps + t) * f, f), m, timeMajorInput.Span.Slice((t * Batch + b) * f, f));
             }
         }
+    }
+
+    // timeMajorInput[t, b, :] = one-hot(id[b, t]) (⊙ m_x[b, :] under input dropout): the dense X̃ of [B, T] columns
+    private void OneHotToTimeMajor(Tensor ids, Tensor? dropMask)
+    {
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        var x = timeMajorInput.Span;
+        x.Clear();
+        var columns = ids.Span;
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < Timesteps; t++)
+            {
+                int column = (int)columns[b * Timesteps + t];
+                if (column >= 0) x[(t * Batch + b) * f + column] = dropMask is null ? 1 : dropMask.Span[b * f + column];
+            }
     }
 
     private void Resize()
@@ -449,7 +475,7 @@ public abstract class Recurrent : Layer
         if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), kernel.Gradient.Span);
         else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, timeMajorInput.Span, Features, dp, width, kernel.Gradient.Span, width, false);
         RecurrentWeightGradients();
-        if (InputGradientUnused) return null;
+        if (InputGradientUnused || idsInput) return null;
 
         // ∂X in time order into the input copy (no longer needed), then back to the caller's batch-major order
         int f = Features;

@@ -344,10 +344,17 @@ public sealed partial class Sequential : IDisposable
     internal bool TakesIdsAsOneHot(Tensor x) =>
         inputShape is [int steps, _] && layers[0] is not Embedding && x.Rank == 2 && x.Dim(1) == steps;
 
-    /// <summary>Copies the rows <paramref name="indices"/> of the input into a batch, one-hot encoding ids when needed.</summary>
+    /// <summary>
+    /// Copies the rows <paramref name="indices"/> of the input into a batch. A recurrent first layer on one-hot
+    /// input gets the batch as one-hot columns [B, T] (token ids as given, or found in one-hot rows; see
+    /// <see cref="Recurrent.Forward"/>): a [64, 100, 300] one-hot batch is 7.7 MB to copy and scan again per
+    /// shard, its columns 25 KB. Other layers get ids one-hot encoded.
+    /// </summary>
     internal void GatherInput(Tensor x, ReadOnlySpan<int> indices, Tensor batch)
     {
-        if (!TakesIdsAsOneHot(x))
+        bool givenIds = TakesIdsAsOneHot(x), recurrentFirst = layers[0] is Recurrent;
+        if (recurrentFirst && !givenIds && inputShape![1] >= 16 && TryGatherOneHotColumns(x, indices, batch)) return;
+        if (recurrentFirst || !givenIds)
         {
             GatherRows(x, indices, batch);
             return;
@@ -360,6 +367,28 @@ public sealed partial class Sequential : IDisposable
         for (int i = 0; i < indices.Length; i++)
             for (int t = 0; t < steps; t++)
                 to[(i * steps + t) * depth + (int)ids[indices[i] * steps + t]] = 1;
+    }
+
+    private int[] oneHotColumns = [];
+
+    /// <summary>
+    /// Writes the one-hot columns [B, T] of the rows <paramref name="indices"/> of a [n, T, D] input into
+    /// <paramref name="batch"/>; false at the first row that is not one-hot (the caller then copies the rows).
+    /// </summary>
+    private bool TryGatherOneHotColumns(Tensor x, ReadOnlySpan<int> indices, Tensor batch)
+    {
+        int steps = inputShape![0], depth = inputShape[1];
+        if (oneHotColumns.Length < steps) oneHotColumns = new int[steps];
+        var columns = oneHotColumns.AsSpan(0, steps);
+        batch.Reshape(indices.Length, steps);
+        var from = x.Span;
+        var to = batch.Span;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (!Kernels.FindOneHotRows(from.Slice(indices[i] * steps * depth, steps * depth), steps, depth, columns)) return false;
+            for (int t = 0; t < steps; t++) to[i * steps + t] = columns[t];
+        }
+        return true;
     }
 
     internal static void GatherRows(Tensor source, ReadOnlySpan<int> indices, Tensor destination)

@@ -179,6 +179,93 @@ public class OneHotInputTests
     }
 }
 
+public class OneHotColumnTests
+{
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.3f)]
+    public void OneHotColumnsGiveTheResultsOfTheOneHotRows(float dropout)
+    {
+        // [B, T] columns (−1: an all-zero row) against the [B, T, F] rows they stand for, on the same layer
+        // weights and dropout masks: gathered without dropout, multiplied as X̃ = X ⊙ m_x with it.
+        int batch = 5, steps = 7, width = 24;
+        var random = new Random(8);
+        var columns = new Tensor(batch, steps);
+        var rows = new Tensor(batch, steps, width);
+        for (int r = 0; r < batch * steps; r++)
+        {
+            int column = r % 6 == 5 ? -1 : random.Next(width);
+            columns.Span[r] = column;
+            if (column >= 0) rows.Span[r * width + column] = 1;
+        }
+        (float[] Output, float[][] Gradients, Tensor? InputGradient) Run(Tensor input)
+        {
+            var layer = new Sequor.Layers.LSTM(8, dropout: dropout, returnSequences: true);
+            layer.Build([steps, width], new RandomGenerator(5));
+            layer.Random.Reseed(11);
+            var y = layer.Forward(input, null, true).Span.ToArray();
+            var dy = new Tensor(batch, steps, 8);
+            for (int i = 0; i < dy.Length; i++) dy.Span[i] = (i % 5) * 0.1f - 0.2f;
+            var dx = layer.Backward(dy);
+            return (y, layer.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray(), dx);
+        }
+        var fromColumns = Run(columns);
+        var fromRows = Run(rows);
+        Assert.Equal(fromRows.Output, fromColumns.Output);
+        for (int w = 0; w < fromRows.Gradients.Length; w++) Assert.Equal(fromRows.Gradients[w], fromColumns.Gradients[w]);
+        Assert.NotNull(fromRows.InputGradient);
+        Assert.Null(fromColumns.InputGradient);  // columns are data: no ∂X
+    }
+
+    [Fact]
+    public void AOneHotModelTrainsAlikeOnOneHotRowsAndOnTokenIds()
+    {
+        int n = 50, steps = 8, width = 20;
+        var random = new Random(2);
+        var ids = new Tensor(n, steps);
+        var rows = new Tensor(n, steps, width);
+        var y = new Tensor(n);
+        for (int r = 0; r < n * steps; r++)
+        {
+            int id = random.Next(width);
+            ids.Span[r] = id;
+            rows.Span[r * width + id] = 1;
+        }
+        for (int i = 0; i < n; i++) y.Span[i] = i % 3 == 0 ? 1 : 0;
+        float[][] Train(Tensor x)
+        {
+            using var model = new Sequential([new Sequor.Layers.SimpleRNN(4, dropout: 0.2f), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid)], seed: 6);
+            model.Build([steps, width]);  // token ids alone do not tell the one-hot depth
+            model.Compile(new Sequor.Training.RMSprop(1e-2f), Sequor.Training.Loss.BinaryCrossentropy);
+            model.Fit(x, y, epochs: 2, batchSize: 16, verbose: 0);
+            return model.Weights.Select(w => w.Value.Span.ToArray()).ToArray();
+        }
+        var fromIds = Train(ids);
+        var fromRows = Train(rows);
+        for (int w = 0; w < fromIds.Length; w++) Assert.Equal(fromIds[w], fromRows[w]);
+    }
+
+    [Fact]
+    public void ABatchWithARowThatIsNotOneHotRunsOnTheRowsAsGiven()
+    {
+        // Row 3 is not one-hot, so a batch holding it goes to the layer as dense rows; every other row gives the
+        // same output there as in batches of exact one-hot rows (their gather equals their product).
+        int n = 12, steps = 6, width = 32;
+        var random = new Random(5);
+        var x = new Tensor(n, steps, width);
+        for (int r = 0; r < n * steps; r++) x.Span[r * width + random.Next(width)] = 1;
+        x[3, 2, 7] = 0.5f;
+        using var model = new Sequential([new Sequor.Layers.GRU(8), new Sequor.Layers.Dense(1)], seed: 4);
+        model.Build([steps, width]);
+        var together = model.Predict(x, batchSize: n).Span.ToArray();
+        var apart = model.Predict(x, batchSize: 1).Span.ToArray();
+        Assert.Equal(apart, together);
+        var clean = x.Clone();
+        clean[3, 2, 7] = 0;
+        Assert.NotEqual(model.Predict(clean, batchSize: n)[3, 0], together[3]);
+    }
+}
+
 public class OneHotModelTests
 {
     [Fact]
