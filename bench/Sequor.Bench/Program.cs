@@ -27,6 +27,8 @@ for (int i = 0; i < args.Length; i++)
         case "--out": outPath = Value(); break;
         case "--profile": Profile(); return 0;
         case "--profile-big": ProfileBig(); return 0;
+        case "--profile-predict": ProfilePredict(); return 0;
+        case "--profile-train": ProfileTrain(); return 0;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -151,6 +153,17 @@ static void Profile()
             if (r >= 100) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
         }
         Console.WriteLine($"lstm model step (64 rows, {threads} thread(s)): min {samples.Min():F0} us, median {Median(samples):F0} us");
+        // inference: Predict over 512 rows (16 shards), as the benchmark's batches
+        var xi = new Tensor(512, 100);
+        for (int i = 0; i < xi.Length; i++) xi.Span[i] = random.Next(500);
+        samples.Clear();
+        for (int r = 0; r < 200; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            model.Predict(xi, 512);
+            if (r >= 50) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+        }
+        Console.WriteLine($"lstm model predict (512 rows, {threads} thread(s)): min {samples.Min():F0} us, median {Median(samples):F0} us");
     }
     {
         var xs = new float[4096];
@@ -212,6 +225,44 @@ static void Profile()
         Console.WriteLine($"{label,-10} min us per 32-row shard: emb fwd {embF,7:F1}  rnn fwd {rnnF,7:F1}  rnn bwd {rnnB,7:F1}  emb bwd {embB,7:F1}");
     }
 }
+// --profile-predict: the chapter LSTM's Predict on 512 rows, 1 thread, in a loop (for perf record: inference alone).
+static void ProfilePredict()
+{
+    var random = new Random(1);
+    using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    model.Build([100]);
+    var x = new Tensor(512, 100);
+    for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+    var samples = new List<double>();
+    for (int r = 0; r < 1500; r++)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        model.Predict(x, 512);
+        if (r >= 100) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+    }
+    Console.WriteLine($"lstm model predict (512 rows, 1 thread): min {samples.Min():F0} us, median {Median(samples):F0} us");
+}
+
+// --profile-train: the chapter LSTM's training epochs (Fit, batch 64, 20,000 random sequences), 1 thread (for perf record).
+static void ProfileTrain()
+{
+    var random = new Random(1);
+    using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
+    var x = new Tensor(20000, 100);
+    var y = new Tensor(20000);
+    for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+    for (int i = 0; i < y.Length; i++) y.Span[i] = random.Next(2);
+    var samples = new List<double>();
+    for (int r = 0; r < 16; r++)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        model.Fit(x, y, epochs: 1, batchSize: 64, verbose: 0);
+        if (r > 0) samples.Add((Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency);
+    }
+    Console.WriteLine($"lstm epoch (1 thread): min {samples.Min():F3} s, median {Median(samples):F3} s");
+}
+
 // --profile-big: the LSTM(128) layer alone on one 32-row shard of 200 steps, GEMM rates of its shapes.
 static void ProfileBig()
 {

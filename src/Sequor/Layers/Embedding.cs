@@ -66,7 +66,7 @@ public sealed class Embedding : Layer
         if (FoldedInto is not null && FoldedInto.FoldsEmbedding(batch, training))
         {
             // the next layer looks the ids up in its own table: only check them (the output is shaped, not written)
-            for (int i = 0; i < ids.Length; i++) CheckedId(ids[i], i, steps);
+            CheckIds(ids, steps);
             return output;
         }
         if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated)
@@ -117,13 +117,38 @@ public sealed class Embedding : Layer
         return mask;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int CheckedId(Real value, int index, int steps)
     {
         int id = (int)value;
-        if (id != value || id < 0 || id >= InputDim)
-            throw new SequorException($"layer '{Name}' (Embedding): token id {value} at [{index / steps}, {index % steps}] is outside the vocabulary [0, {InputDim}) (input_dim {InputDim})");
+        if (id != value || id < 0 || id >= InputDim) throw IdError(value, index, steps);
         return id;
     }
+
+    /// <summary>Checks that every id is a whole number in [0, V), a vector at a time (a folded lookup reads no table here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CheckIds(ReadOnlySpan<Real> ids, int steps)
+    {
+        int i = 0, width = Vector256<Real>.Count;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var limit = Vector256.Create((Real)InputDim);
+            var bad = Vector256<Real>.Zero;
+            ref Real start = ref MemoryMarshal.GetReference(ids);
+            for (; i + width <= ids.Length; i += width)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                // NaN fails the equality, so it is flagged too
+                bad |= ~Vector256.Equals(v, Vector256.Floor(v)) | Vector256.LessThan(v, Vector256<Real>.Zero) | Vector256.GreaterThanOrEqual(v, limit);
+            }
+            if (bad != Vector256<Real>.Zero) i = 0;  // find the first offender for the message
+        }
+        for (; i < ids.Length; i++) CheckedId(ids[i], i, steps);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SequorException IdError(Real value, int index, int steps) =>
+        new($"layer '{Name}' (Embedding): token id {value} at [{index / steps}, {index % steps}] is outside the vocabulary [0, {InputDim}) (input_dim {InputDim})");
 
     internal override Layer CloneConfiguration() => new Embedding(InputDim, OutputDim, MaskZero, Name) { EmbeddingsInitializer = EmbeddingsInitializer };
 }

@@ -140,9 +140,13 @@ public sealed class LSTM : Recurrent
     }
 
     /// <summary>
-    /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units):
-    /// per row, z = P[t, b] + Σ_k h̃[t, b, k]·U[k, :] in four registers (U, 8×32, stays in L1), then the gate math,
-    /// with no step buffer and no GEMM call per step.
+    /// <see cref="FusedStepForward"/> with the recurrent product folded in, for H = one vector (the chapter's 8 units),
+    /// with no step buffer and no GEMM call per step, in three passes over the step's rows: z = P[t, b] +
+    /// Σ_k h̃[t, b, k]·U[k, :] in four registers (U, 8×32, stays in L1) and back into P; the gates in place;
+    /// the cell, a(c) and h. One row's work in a single pass is a dependent chain of ~150 cycles (eight FMAs, a
+    /// sigmoid, the cell, a tanh) longer than the core's out-of-order window reaches, so rows ran one after the
+    /// other; each pass's per-row chain is short, and the core overlaps consecutive rows (the step's 4 KB of z
+    /// stays in L1 between passes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FusedSmallStepForward(int t, int previousTime)
@@ -158,57 +162,82 @@ public sealed class LSTM : Recurrent
         ref Real c0 = ref StateRef(1, 0, t);
         ref Real hOut0 = ref StateRef(0, 0, t);
         ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
-        for (int b = 0; b < batch; b++)
+        if (previousTime >= 0)
         {
-            ref Real hIn = ref Unsafe.Add(ref hIn0, b * h);
-            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
-            var zi = Load(ref p, 0);
-            var zf = Load(ref p, h);
-            var zc = Load(ref p, 2 * h);
-            var zo = Load(ref p, 3 * h);
-            // Four rows of U per iteration, written out: a loop per k spent as many instructions on its index
-            // arithmetic as on the FMAs (h is 8 for float, 4 for double, so a multiple of 4 either way).
-            if (previousTime >= 0)
-                for (int k = 0; k < h; k += 4)
+            // Two rows per pass over U: each of its 32 vectors is loaded once for both (the product is bound by
+            // loads, not FMAs, with one row at a time).
+            int b = 0;
+            for (; b + 2 <= batch; b += 2)
+            {
+                ref Real hx = ref Unsafe.Add(ref hIn0, b * h);
+                ref Real hy = ref Unsafe.Add(ref hx, h);
+                ref Real px = ref Unsafe.Add(ref p0, b * 4 * h);
+                ref Real py = ref Unsafe.Add(ref px, 4 * h);
+                Vector256<Real> zix = Load(ref px, 0), zfx = Load(ref px, h), zcx = Load(ref px, 2 * h), zox = Load(ref px, 3 * h);
+                Vector256<Real> ziy = Load(ref py, 0), zfy = Load(ref py, h), zcy = Load(ref py, 2 * h), zoy = Load(ref py, 3 * h);
+                for (int k = 0; k < h; k++)
                 {
                     ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
-                    ref Real uk1 = ref Unsafe.Add(ref uk, 4 * h);
-                    ref Real uk2 = ref Unsafe.Add(ref uk, 8 * h);
-                    ref Real uk3 = ref Unsafe.Add(ref uk, 12 * h);
-                    var s = Vector256.Create(Unsafe.Add(ref hIn, k));
-                    var s1 = Vector256.Create(Unsafe.Add(ref hIn, k + 1));
-                    var s2 = Vector256.Create(Unsafe.Add(ref hIn, k + 2));
-                    var s3 = Vector256.Create(Unsafe.Add(ref hIn, k + 3));
-                    zi = Vector256.MultiplyAddEstimate(s, Load(ref uk, 0), zi);
-                    zf = Vector256.MultiplyAddEstimate(s, Load(ref uk, h), zf);
-                    zc = Vector256.MultiplyAddEstimate(s, Load(ref uk, 2 * h), zc);
-                    zo = Vector256.MultiplyAddEstimate(s, Load(ref uk, 3 * h), zo);
-                    zi = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 0), zi);
-                    zf = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, h), zf);
-                    zc = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 2 * h), zc);
-                    zo = Vector256.MultiplyAddEstimate(s1, Load(ref uk1, 3 * h), zo);
-                    zi = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 0), zi);
-                    zf = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, h), zf);
-                    zc = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 2 * h), zc);
-                    zo = Vector256.MultiplyAddEstimate(s2, Load(ref uk2, 3 * h), zo);
-                    zi = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 0), zi);
-                    zf = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, h), zf);
-                    zc = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 2 * h), zc);
-                    zo = Vector256.MultiplyAddEstimate(s3, Load(ref uk3, 3 * h), zo);
+                    var sx = Vector256.Create(Unsafe.Add(ref hx, k));
+                    var sy = Vector256.Create(Unsafe.Add(ref hy, k));
+                    var ui = Load(ref uk, 0);
+                    zix = Vector256.MultiplyAddEstimate(sx, ui, zix);
+                    ziy = Vector256.MultiplyAddEstimate(sy, ui, ziy);
+                    var uf = Load(ref uk, h);
+                    zfx = Vector256.MultiplyAddEstimate(sx, uf, zfx);
+                    zfy = Vector256.MultiplyAddEstimate(sy, uf, zfy);
+                    var uc = Load(ref uk, 2 * h);
+                    zcx = Vector256.MultiplyAddEstimate(sx, uc, zcx);
+                    zcy = Vector256.MultiplyAddEstimate(sy, uc, zcy);
+                    var uo = Load(ref uk, 3 * h);
+                    zox = Vector256.MultiplyAddEstimate(sx, uo, zox);
+                    zoy = Vector256.MultiplyAddEstimate(sy, uo, zoy);
                 }
-            var i = VectorMath.Sigmoid(zi);
-            var f = VectorMath.Sigmoid(zf);
-            var candidate = VectorMath.Tanh(zc);
-            var o = VectorMath.Sigmoid(zo);
-            Store(i, ref p, 0);
-            Store(f, ref p, h);
-            Store(candidate, ref p, 2 * h);
-            Store(o, ref p, 3 * h);
-            var cell = f * Load(ref cPrevious0, b * previousStride) + i * candidate;
+                Store(zix, ref px, 0);
+                Store(zfx, ref px, h);
+                Store(zcx, ref px, 2 * h);
+                Store(zox, ref px, 3 * h);
+                Store(ziy, ref py, 0);
+                Store(zfy, ref py, h);
+                Store(zcy, ref py, 2 * h);
+                Store(zoy, ref py, 3 * h);
+            }
+            if (b < batch)
+            {
+                ref Real hx = ref Unsafe.Add(ref hIn0, b * h);
+                ref Real px = ref Unsafe.Add(ref p0, b * 4 * h);
+                Vector256<Real> zi = Load(ref px, 0), zf = Load(ref px, h), zc = Load(ref px, 2 * h), zo = Load(ref px, 3 * h);
+                for (int k = 0; k < h; k++)
+                {
+                    ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    var sx = Vector256.Create(Unsafe.Add(ref hx, k));
+                    zi = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(sx, Load(ref uk, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 3 * h), zo);
+                }
+                Store(zi, ref px, 0);
+                Store(zf, ref px, h);
+                Store(zc, ref px, 2 * h);
+                Store(zo, ref px, 3 * h);
+            }
+        }
+        for (int b = 0; b < batch; b++)
+        {
+            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
+            Store(VectorMath.Sigmoid(Load(ref p, 0)), ref p, 0);
+            Store(VectorMath.Sigmoid(Load(ref p, h)), ref p, h);
+            Store(VectorMath.Tanh(Load(ref p, 2 * h)), ref p, 2 * h);
+            Store(VectorMath.Sigmoid(Load(ref p, 3 * h)), ref p, 3 * h);
+        }
+        for (int b = 0; b < batch; b++)
+        {
+            ref Real g = ref Unsafe.Add(ref p0, b * 4 * h);
+            var cell = Load(ref g, h) * Load(ref cPrevious0, b * previousStride) + Load(ref g, 0) * Load(ref g, 2 * h);
             Store(cell, ref c0, b * h);
             var a = VectorMath.Tanh(cell);
             Store(a, ref ac0, b * h);
-            Store(o * a, ref hOut0, b * h);
+            Store(Load(ref g, 3 * h) * a, ref hOut0, b * h);
         }
     }
 
@@ -286,32 +315,65 @@ public sealed class LSTM : Recurrent
             }
             ref Real dz = ref Unsafe.Add(ref dz0, b * 4 * h);
             ref Real g = ref Unsafe.Add(ref g0, b * 4 * h);
-            ref Real dh = ref Unsafe.Add(ref dh0, b * h);
             ref Real dcNext = ref Unsafe.Add(ref dc0, b * h);
             var i = Load(ref g, 0);
             var f = Load(ref g, h);
             var candidate = Load(ref g, 2 * h);
             var o = Load(ref g, 3 * h);
             var a = Load(ref ac0, b * h);
-            var dhj = Load(ref dh, 0);
+            var dhj = Load(ref dh0, b * h);
             var dc = Load(ref dcNext, 0) + dhj * o * (one - a * a);
             Store(dc * candidate * i * (one - i), ref dz, 0);
             Store(dc * Load(ref cPrevious0, b * previousStride) * f * (one - f), ref dz, h);
             Store(dc * i * (one - candidate * candidate), ref dz, 2 * h);
             Store(dhj * a * o * (one - o), ref dz, 3 * h);
             Store(dc * f, ref dcNext, 0);
-            var s0 = Vector256<Real>.Zero;
-            var s1 = Vector256<Real>.Zero;
-            var s2 = Vector256<Real>.Zero;
-            var s3 = Vector256<Real>.Zero;
+        }
+        // ∂h̃ = ∂z·Uᵀ in a second pass, two rows at a time so that each Uᵀ row is loaded once for both (the
+        // product is bound by loads); a masked row keeps its ∂h.
+        for (int b = 0; b < batch; b++)
+        {
+            if (!IsActive(b, t)) continue;
+            ref Real dx = ref Unsafe.Add(ref dz0, b * 4 * h);
+            var x0 = Vector256<Real>.Zero;
+            var x1 = Vector256<Real>.Zero;
+            var x2 = Vector256<Real>.Zero;
+            var x3 = Vector256<Real>.Zero;
+            if (b + 1 < batch && IsActive(b + 1, t))
+            {
+                ref Real dy = ref Unsafe.Add(ref dx, 4 * h);
+                var y0 = Vector256<Real>.Zero;
+                var y1 = Vector256<Real>.Zero;
+                var y2 = Vector256<Real>.Zero;
+                var y3 = Vector256<Real>.Zero;
+                for (int j = 0; j < 4 * h; j += 4)
+                {
+                    var u0 = Load(ref ut, j * h);
+                    x0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j)), u0, x0);
+                    y0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dy, j)), u0, y0);
+                    var u1 = Load(ref ut, (j + 1) * h);
+                    x1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 1)), u1, x1);
+                    y1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dy, j + 1)), u1, y1);
+                    var u2 = Load(ref ut, (j + 2) * h);
+                    x2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 2)), u2, x2);
+                    y2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dy, j + 2)), u2, y2);
+                    var u3 = Load(ref ut, (j + 3) * h);
+                    x3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 3)), u3, x3);
+                    y3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dy, j + 3)), u3, y3);
+                }
+                Store(x0 + x1 + (x2 + x3), ref dh0, b * h);
+                Store(y0 + y1 + (y2 + y3), ref dh0, (b + 1) * h);
+                b++;
+                continue;
+            }
             for (int j = 0; j < 4 * h; j += 4)
             {
-                s0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j)), Load(ref ut, j * h), s0);
-                s1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 1)), Load(ref ut, (j + 1) * h), s1);
-                s2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 2)), Load(ref ut, (j + 2) * h), s2);
-                s3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dz, j + 3)), Load(ref ut, (j + 3) * h), s3);
+                x0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j)), Load(ref ut, j * h), x0);
+                x1 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 1)), Load(ref ut, (j + 1) * h), x1);
+                x2 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 2)), Load(ref ut, (j + 2) * h), x2);
+                x3 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref dx, j + 3)), Load(ref ut, (j + 3) * h), x3);
             }
-            Store(s0 + s1 + (s2 + s3), ref dh, 0);
+            Store(x0 + x1 + (x2 + x3), ref dh0, b * h);
         }
     }
 

@@ -150,6 +150,26 @@ internal static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherRows(ReadOnlySpan<Real> table, int n, ReadOnlySpan<int> index, ReadOnlySpan<Real> bias, Span<Real> y)
     {
+        int width = Vector256<Real>.Count;
+        if (bias.IsEmpty && n % width == 0 && y.Length >= index.Length * n)
+        {
+            // the rows of a folded projection (n = G·H, a few vectors): whole vectors, no memmove call per row
+            ref Real from = ref MemoryMarshal.GetReference(table);
+            ref Real to = ref MemoryMarshal.GetReference(y);
+            for (int r = 0; r < index.Length; r++)
+            {
+                ref Real destination = ref Unsafe.Add(ref to, r * n);
+                if (index[r] < 0)
+                {
+                    for (int j = 0; j < n; j += width) Vector256<Real>.Zero.StoreUnsafe(ref destination, (nuint)j);
+                    continue;
+                }
+                if ((uint)((index[r] + 1) * n) > (uint)table.Length) throw new ArgumentOutOfRangeException(nameof(index));
+                ref Real row = ref Unsafe.Add(ref from, index[r] * n);
+                for (int j = 0; j < n; j += width) Vector256.LoadUnsafe(ref row, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+            }
+            return;
+        }
         for (int r = 0; r < index.Length; r++)
         {
             var destination = y.Slice(r * n, n);
@@ -171,6 +191,23 @@ internal static class Kernels
     public static void ScatterAddRows(ReadOnlySpan<Real> d, int n, ReadOnlySpan<int> index, Span<Real> g)
     {
         g.Clear();
+        int width = Vector256<Real>.Count;
+        if (n % width == 0 && d.Length >= index.Length * n)
+        {
+            // rows of a few vectors (n = G·H): added in registers, no call per row
+            ref Real from = ref MemoryMarshal.GetReference(d);
+            ref Real to = ref MemoryMarshal.GetReference(g);
+            for (int r = 0; r < index.Length; r++)
+            {
+                if (index[r] < 0) continue;
+                if ((uint)((index[r] + 1) * n) > (uint)g.Length) throw new ArgumentOutOfRangeException(nameof(index));
+                ref Real row = ref Unsafe.Add(ref to, index[r] * n);
+                ref Real source = ref Unsafe.Add(ref from, r * n);
+                for (int j = 0; j < n; j += width)
+                    (Vector256.LoadUnsafe(ref row, (nuint)j) + Vector256.LoadUnsafe(ref source, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            }
+            return;
+        }
         for (int r = 0; r < index.Length; r++)
         {
             if (index[r] < 0) continue;
