@@ -28,7 +28,8 @@ for (int i = 0; i < args.Length; i++)
         case "--profile": Profile(); return 0;
         case "--profile-big": ProfileBig(); return 0;
         case "--profile-predict": ProfilePredict(); return 0;
-        case "--profile-train": ProfileTrain(); return 0;
+        case "--profile-gemm": ProfileGemm(); return 0;
+        case "--profile-train": ProfileTrain(args.Length > i + 1 ? args[i + 1] : "lstm"); return 0;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -67,17 +68,7 @@ JsonObject Run(string name)
     int vocab = name switch { "simplernn-onehot" or "embedding-simplernn" => 300, "lstm128" => 10000, _ => 500 };
     int steps = big ? 200 : 100;
     var (tokens, labels) = Load(Path.Combine(dataDir, big ? "synth_v10000_t200.bin" : $"synth_v{vocab}.bin"), steps);
-    Layer[] layers = name switch
-    {
-        "simplernn-onehot" => [new SimpleRNN(8)],
-        "embedding-simplernn" => [new Embedding(300, 16), new SimpleRNN(8)],
-        "lstm" => [new Embedding(500, 16), new LSTM(8)],
-        "lstm-dropout" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f)],
-        "lstm-2layer" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f, returnSequences: true), new LSTM(8, dropout: 0.3f)],
-        "gru" => [new Embedding(500, 16), new GRU(8)],
-        "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
-        _ => throw new ArgumentException($"unknown model {name}"),
-    };
+    Layer[] layers = ModelLayers(name);
     using var model = new Sequential([.. layers, new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
     model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
     bool oneHot = name == "simplernn-onehot";
@@ -243,15 +234,16 @@ static void ProfilePredict()
     Console.WriteLine($"lstm model predict (512 rows, 1 thread): min {samples.Min():F0} us, median {Median(samples):F0} us");
 }
 
-// --profile-train: the chapter LSTM's training epochs (Fit, batch 64, 20,000 random sequences), 1 thread (for perf record).
-static void ProfileTrain()
+// --profile-train [model]: a chapter model's training epochs (token-id models only) (Fit, batch 64, 20,000 random sequences), 1 thread (for perf record).
+static void ProfileTrain(string name)
 {
     var random = new Random(1);
-    using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    using var model = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
     model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
     var x = new Tensor(20000, 100);
     var y = new Tensor(20000);
-    for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+    int vocabulary = name.Contains("simplernn") ? 300 : 500;
+    for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(vocabulary);
     for (int i = 0; i < y.Length; i++) y.Span[i] = random.Next(2);
     var samples = new List<double>();
     for (int r = 0; r < 16; r++)
@@ -260,7 +252,30 @@ static void ProfileTrain()
         model.Fit(x, y, epochs: 1, batchSize: 64, verbose: 0);
         if (r > 0) samples.Add((Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency);
     }
-    Console.WriteLine($"lstm epoch (1 thread): min {samples.Min():F3} s, median {Median(samples):F3} s");
+    Console.WriteLine($"{name} epoch (1 thread): min {samples.Min():F3} s, median {Median(samples):F3} s");
+}
+
+// --profile-gemm: GEMM rates of the chapter models' per-shard products (32 rows × 100 steps)
+static void ProfileGemm()
+{
+    foreach (var (m, n, k, ta, tb) in new[] { (3200, 32, 16, false, false), (16, 32, 3200, true, false), (3200, 16, 32, false, true),
+        (3200, 32, 8, false, false), (8, 32, 3200, true, false), (3200, 8, 32, false, true), (500, 32, 16, false, false), (16, 32, 500, true, false), (500, 16, 32, false, true) })
+    {
+        var a = new float[m * k];
+        var b = new float[k * n];
+        var c = new float[m * n];
+        var random = new Random(1);
+        for (int i = 0; i < a.Length; i++) a[i] = (float)random.NextDouble();
+        for (int i = 0; i < b.Length; i++) b[i] = (float)random.NextDouble();
+        double best = double.MaxValue;
+        for (int r = 0; r < 2000; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, false);
+            best = Math.Min(best, (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+        }
+        Console.WriteLine($"  gemm {(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} m={m} n={n} k={k}: {best,7:F1} us, {2.0 * m * n * k / best / 1e3:F1} GFLOP/s");
+    }
 }
 
 // --profile-big: the LSTM(128) layer alone on one 32-row shard of 200 steps, GEMM rates of its shapes.
@@ -296,6 +311,18 @@ static void ProfileBig()
         Console.WriteLine($"  gemm {(ta ? "Aᵀ" : "A")}·{(tb ? "Bᵀ" : "B")} m={m} n={n} k={k}: {2.0 * m * n * k / ms / 1e6:F1} GFLOP/s");
     }
 }
+
+static Layer[] ModelLayers(string name) => name switch
+{
+    "simplernn-onehot" => [new SimpleRNN(8)],
+    "embedding-simplernn" => [new Embedding(300, 16), new SimpleRNN(8)],
+    "lstm" => [new Embedding(500, 16), new LSTM(8)],
+    "lstm-dropout" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f)],
+    "lstm-2layer" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f, returnSequences: true), new LSTM(8, dropout: 0.3f)],
+    "gru" => [new Embedding(500, 16), new GRU(8)],
+    "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
+    _ => throw new ArgumentException($"unknown model {name}"),
+};
 
 static double Median(List<double> values)
 {

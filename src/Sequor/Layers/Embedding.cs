@@ -98,10 +98,25 @@ public sealed class Embedding : Layer
         gradient.Clear();
         var ids = this.ids!.Span;
         var dOut = outputGradient.Span;
+        int width = OutputDim;
+        if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated && dOut.Length >= ids.Length * width)
+        {
+            // whole vectors per row instead of a call per token (the ids were checked by Forward)
+            ref Real to = ref MemoryMarshal.GetReference(gradient);
+            ref Real from = ref MemoryMarshal.GetReference(dOut);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ref Real row = ref Unsafe.Add(ref to, (int)ids[i] * width);
+                ref Real d = ref Unsafe.Add(ref from, i * width);
+                for (int j = 0; j < width; j += Vector256<Real>.Count)
+                    (Vector256.LoadUnsafe(ref row, (nuint)j) + Vector256.LoadUnsafe(ref d, (nuint)j)).StoreUnsafe(ref row, (nuint)j);
+            }
+            return null;
+        }
         for (int i = 0; i < ids.Length; i++)
         {
-            var row = gradient.Slice((int)ids[i] * OutputDim, OutputDim);
-            var d = dOut.Slice(i * OutputDim, OutputDim);
+            var row = gradient.Slice((int)ids[i] * width, width);
+            var d = dOut.Slice(i * width, width);
             Kernels.Add(row, d, row);
         }
         return null;

@@ -226,6 +226,15 @@ public abstract class Recurrent : Layer
         for (; j < n; j++) Unsafe.Add(ref z, j) = Unsafe.Add(ref x, j) + Unsafe.Add(ref y, j);
     }
 
+    // z[0..n) = x ⊙ y
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyRows(ref Real x, ref Real y, ref Real z, int n)
+    {
+        int j = 0, width = Vector256<Real>.Count;
+        for (; j + width <= n; j += width) Store(Load(ref x, j) * Load(ref y, j), ref z, j);
+        for (; j < n; j++) Unsafe.Add(ref z, j) = Unsafe.Add(ref x, j) * Unsafe.Add(ref y, j);
+    }
+
     private protected ref Real StateRef(int k, int b, int t) => ref t < 0
         ? ref MemoryMarshal.GetArrayDataReference(zeroState.Data)
         : ref RowRef(states[k], b, t, Batch, Units);
@@ -293,7 +302,7 @@ public abstract class Recurrent : Layer
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
             if (recurrentDropped)
                 for (int b = 0; b < Batch; b++)
-                    Kernels.Multiply(State(0, b, previous), recurrentDropMask.Span.Slice(b * Units, Units), Row(RecurrentInput, b, t, Units));
+                    MultiplyRows(ref StateRef(0, b, previous), ref RowRef(recurrentDropMask, b, 0, 1, Units), ref RowRef(RecurrentInput, b, t, Batch, Units), Units);
             else
             {
                 // h̃ = h_prev for the whole step: one contiguous block in the time-major buffers
@@ -355,9 +364,9 @@ public abstract class Recurrent : Layer
                     CopyRow(ref Unsafe.Add(ref x, (b * Timesteps + t) * f), ref Unsafe.Add(ref y, (t * Batch + b) * f), f);
             else
             {
-                var m = dropMask.Span.Slice(b * f, f);
+                ref Real m = ref RowRef(dropMask, b, 0, 1, f);
                 for (int t = 0; t < Timesteps; t++)
-                    Kernels.Multiply(input.Span.Slice((b * Timesteps + t) * f, f), m, timeMajorInput.Span.Slice((t * Batch + b) * f, f));
+                    MultiplyRows(ref Unsafe.Add(ref x, (b * Timesteps + t) * f), ref m, ref Unsafe.Add(ref y, (t * Batch + b) * f), f);
             }
         }
     }
@@ -418,9 +427,9 @@ public abstract class Recurrent : Layer
             for (int s = 0; s < Timesteps; s++)
             {
                 int t = TimeAt(s);
-                var o = output.Span.Slice((b * Timesteps + s) * Units, Units);  // the output is batch-major
-                if (ZeroOutputForMask && !IsActive(b, t)) o.Clear();
-                else State(0, b, t).CopyTo(o);
+                ref Real o = ref RowRef(output, s, b, Timesteps, Units);  // the output is batch-major: row (b, s)
+                if (ZeroOutputForMask && !IsActive(b, t)) output.Span.Slice((b * Timesteps + s) * Units, Units).Clear();
+                else CopyRow(ref StateRef(0, b, t), ref o, Units);
             }
     }
 
@@ -428,7 +437,6 @@ public abstract class Recurrent : Layer
     internal override Tensor? Backward(Tensor outputGradient)
     {
         int width = Gates * Units;
-        var dOut = outputGradient.Span;
         foreach (var g in stateGradients) g.Span.Clear();
         BeginBackward();
         for (int s = Timesteps - 1; s >= 0; s--)
@@ -438,8 +446,8 @@ public abstract class Recurrent : Layer
             for (int b = 0; b < Batch; b++)
             {
                 if (!outputHere || (ZeroOutputForMask && !IsActive(b, t))) continue;
-                var d = ReturnSequences ? dOut.Slice((b * Timesteps + s) * Units, Units) : dOut.Slice(b * Units, Units);
-                Kernels.Add(StateGradient(0, b), d, StateGradient(0, b));
+                ref Real d = ref ReturnSequences ? ref RowRef(outputGradient, s, b, Timesteps, Units) : ref RowRef(outputGradient, b, 0, 1, Units);
+                AddRows(ref StateGradientRef(0, b), ref d, ref StateGradientRef(0, b), Units);
             }
 
             StepBackward(t, previous);
@@ -450,9 +458,9 @@ public abstract class Recurrent : Layer
                 if (!IsActive(b, t)) continue;  // a masked step passes its state gradients through unchanged
                 if (recurrentDropped)
                 {
-                    var dh = StateGradient(0, b);
-                    Kernels.Multiply(RecurrentInputGradient.Span.Slice(b * Units, Units), recurrentDropMask.Span.Slice(b * Units, Units), dh);
-                    if (!PreviousStateGradientIsZero) Kernels.Add(dh, PreviousStateGradient(0, b), dh);
+                    ref Real dh = ref StateGradientRef(0, b);
+                    MultiplyRows(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref RowRef(recurrentDropMask, b, 0, 1, Units), ref dh, Units);
+                    if (!PreviousStateGradientIsZero) AddRows(ref dh, ref PreviousStateGradientRef(0, b), ref dh, Units);
                 }
                 else if (PreviousStateGradientIsZero) CopyRow(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref StateGradientRef(0, b), Units);
                 else AddRows(ref RowRef(RecurrentInputGradient, b, 0, 1, Units), ref PreviousStateGradientRef(0, b), ref StateGradientRef(0, b), Units);
@@ -492,9 +500,9 @@ public abstract class Recurrent : Layer
                     CopyRow(ref Unsafe.Add(ref source, (t * Batch + b) * f), ref Unsafe.Add(ref destination, (b * Timesteps + t) * f), f);
             else
             {
-                var m = inputDropMask.Span.Slice(b * f, f);
+                ref Real m = ref RowRef(inputDropMask, b, 0, 1, f);
                 for (int t = 0; t < Timesteps; t++)
-                    Kernels.Multiply(dx.Slice((t * Batch + b) * f, f), m, inputGradient.Span.Slice((b * Timesteps + t) * f, f));
+                    MultiplyRows(ref Unsafe.Add(ref source, (t * Batch + b) * f), ref m, ref Unsafe.Add(ref destination, (b * Timesteps + t) * f), f);
             }
         }
         return inputGradient;
