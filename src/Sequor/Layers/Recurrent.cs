@@ -44,6 +44,7 @@ public abstract class Recurrent : Layer
     private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
     private bool idsInput;           // this batch came as one-hot columns [B, T] (see Forward)
     private bool folded;             // this batch's projection is a lookup in E·W + b (see EmbeddingSource)
+    private bool handedOver;         // this batch's input is SequenceSource's time-major states (see there)
     private readonly Tensor foldedTable = new(0, 0);  // [V, G·H]: E·W + b in forward, its gradient in backward
     private Tensor? mask;
     private bool inputDropped, recurrentDropped;
@@ -102,6 +103,20 @@ public abstract class Recurrent : Layer
     /// </summary>
     internal bool FoldsEmbedding(int batch, bool training) => EmbeddingSource is { } source
         && !(training && Dropout > 0 && Dropout < 1) && source.InputDim < batch * Timesteps;
+
+    /// <summary>
+    /// The recurrent layer (with returnSequences, not goBackwards) that feeds this one in a model (set by
+    /// <see cref="Sequential"/>), or null. Its output X[b, t] is its state h[t, b], already time-major: this layer
+    /// projects those states directly, and its Backward returns ∂X time-major [T, B, F] to it, so the sequence
+    /// is never turned batch-major and back between the two layers.
+    /// </summary>
+    internal Recurrent? SequenceSource { get; set; }
+
+    /// <summary>The layer this one hands its states to (see <see cref="SequenceSource"/>): it writes no output rows.</summary>
+    internal Recurrent? SequenceConsumer { get; set; }
+
+    /// <summary>Whether <paramref name="next"/> can take this layer's sequence time-major.</summary>
+    internal bool CanHandOverTo(Recurrent next) => ReturnSequences && !GoBackwards && !ZeroOutputForMask && next.Features == Units;
 
     /// <summary>Masked steps output zeros instead of the previous output (Bidirectional with sequences).</summary>
     internal bool ZeroOutputForMask { get; set; }
@@ -276,7 +291,8 @@ public abstract class Recurrent : Layer
         // wide one-hot input. Anything else (or X̃) is copied once into time-major order for the projection.
         var p = Projection.Span;
         folded = FoldsEmbedding(Batch, training) && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
-        oneHot = !folded && !inputDropped && (idsInput || (Features >= 2 * Vector256<Real>.Count
+        handedOver = SequenceSource is { } previousLayer && ReferenceEquals(input, previousLayer.output);
+        oneHot = !folded && !handedOver && !inputDropped && (idsInput || (Features >= 2 * Vector256<Real>.Count
             && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex())));
         if (oneHot)
         {
@@ -288,6 +304,13 @@ public abstract class Recurrent : Layer
             Kernels.GatherRows(kernel.Value.Span, width, index, InputBias, p);
         }
         else if (folded) FoldedProjection(EmbeddingSource!, p);
+        else if (handedOver)
+        {
+            // X = the source's states [T, B, F], time-major as P; X̃ = X ⊙ m_x into the input copy under dropout
+            var x = HandedOverInput();
+            if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, p, width, false);
+            else Gemm.MultiplyAddBias(Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, InputBias, p, width);
+        }
         else
         {
             if (idsInput) OneHotToTimeMajor(input, inputDropped ? inputDropMask : null);
@@ -319,6 +342,21 @@ public abstract class Recurrent : Layer
 
         WriteOutput();
         return output;
+    }
+
+    // X (the source's states) or X̃ = X ⊙ m_x[b] per time-major row (b, t), into timeMajorInput
+    private ReadOnlySpan<Real> HandedOverInput()
+    {
+        var states = SequenceSource!.states[0].Span[..(Timesteps * Batch * Features)];
+        if (!inputDropped) return states;
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        ref Real x = ref MemoryMarshal.GetReference(states);
+        ref Real y = ref MemoryMarshal.GetArrayDataReference(timeMajorInput.Data);
+        for (int t = 0; t < Timesteps; t++)
+            for (int b = 0; b < Batch; b++)
+                MultiplyRows(ref Unsafe.Add(ref x, (t * Batch + b) * f), ref RowRef(inputDropMask, b, 0, 1, f), ref Unsafe.Add(ref y, (t * Batch + b) * f), f);
+        return timeMajorInput.Span;
     }
 
     private Span<int> OneHotIndex()
@@ -423,6 +461,7 @@ public abstract class Recurrent : Layer
             return;
         }
         output.Reshape(Batch, Timesteps, Units);
+        if (SequenceConsumer is not null) return;  // it reads the states (shaped, not written, as a folded Embedding's output)
         for (int b = 0; b < Batch; b++)
             for (int s = 0; s < Timesteps; s++)
             {
@@ -443,6 +482,13 @@ public abstract class Recurrent : Layer
         {
             int t = TimeAt(s), previous = s == 0 ? -1 : TimeAt(s - 1);
             bool outputHere = ReturnSequences || s == Timesteps - 1;
+            if (outputHere && SequenceConsumer is not null)
+            {
+                // ∂X from the consumer, time-major [T, B, H] (s = t here): one block for all rows
+                ref Real block = ref StateGradientRef(0, 0);
+                AddRows(ref block, ref RowRef(outputGradient, 0, t, Batch, Units), ref block, Batch * Units);
+                outputHere = false;
+            }
             for (int b = 0; b < Batch; b++)
             {
                 if (!outputHere || (ZeroOutputForMask && !IsActive(b, t))) continue;
@@ -481,9 +527,14 @@ public abstract class Recurrent : Layer
             return null;
         }
         if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, Batch * Timesteps), kernel.Gradient.Span);
-        else Gemm.Multiply(true, false, Features, width, Batch * Timesteps, timeMajorInput.Span, Features, dp, width, kernel.Gradient.Span, width, false);
+        else
+        {
+            var x = handedOver && !inputDropped ? SequenceSource!.states[0].Span : timeMajorInput.Span;
+            Gemm.Multiply(true, false, Features, width, Batch * Timesteps, x, Features, dp, width, kernel.Gradient.Span, width, false);
+        }
         RecurrentWeightGradients();
         if (InputGradientUnused || idsInput) return null;
+        if (handedOver) return HandedOverInputGradient(dp, width);
 
         // ∂X in time order into the input copy (no longer needed), then back to the caller's batch-major order
         int f = Features;
@@ -506,6 +557,25 @@ public abstract class Recurrent : Layer
             }
         }
         return inputGradient;
+    }
+
+    // ∂X = (∂P·Wᵀ) ⊙ m_x, left time-major [T, B, F] for the source layer
+    private Tensor HandedOverInputGradient(ReadOnlySpan<Real> dp, int width)
+    {
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        Gemm.Multiply(false, true, Batch * Timesteps, f, width, dp, width, kernel.Value.Span, width, timeMajorInput.Span, f, false);
+        if (inputDropped)
+        {
+            ref Real dx = ref MemoryMarshal.GetArrayDataReference(timeMajorInput.Data);
+            for (int t = 0; t < Timesteps; t++)
+                for (int b = 0; b < Batch; b++)
+                {
+                    ref Real row = ref Unsafe.Add(ref dx, (t * Batch + b) * f);
+                    MultiplyRows(ref row, ref RowRef(inputDropMask, b, 0, 1, f), ref row, f);
+                }
+        }
+        return timeMajorInput;
     }
 
     internal override Tensor? OutputMask(Tensor input, Tensor? inputMask) => ReturnSequences ? inputMask : null;

@@ -305,11 +305,18 @@ public sealed partial class Sequential : IDisposable
             replicas[^1][0].InputGradientUnused = true;  // the model's input is data
             var stack = replicas[^1];
             for (int l = 0; l + 1 < stack.Length; l++)
+            {
                 if (stack[l] is Embedding embedding && stack[l + 1] is Recurrent recurrent)
                 {
                     recurrent.EmbeddingSource = embedding;  // the lookup folds into the recurrent projection
                     embedding.FoldedInto = recurrent;
                 }
+                if (stack[l] is Recurrent first && stack[l + 1] is Recurrent second && first.CanHandOverTo(second))
+                {
+                    second.SequenceSource = first;  // the sequence passes between them time-major
+                    first.SequenceConsumer = second;
+                }
+            }
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }
