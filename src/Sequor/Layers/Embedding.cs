@@ -43,7 +43,7 @@ public sealed class Embedding : Layer
     internal Tensor Output => output;
     internal Tensor? Ids => ids;
 
-    /// <summary>The recurrent layer after this one in a model, which may fold this lookup into its projection.</summary>
+    /// <summary>The recurrent layer after this one in a model, which does this lookup itself (see <see cref="Recurrent.EmbeddingSource"/>).</summary>
     internal Recurrent? FoldedInto { get; set; }
 
     private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
@@ -63,9 +63,10 @@ public sealed class Embedding : Layer
         var outSpan = output.Span;
         int width = OutputDim;
         this.ids = input;
-        if (FoldedInto is not null && FoldedInto.FoldsEmbedding(batch, training))
+        if (FoldedInto is not null)
         {
-            // the next layer looks the ids up in its own table: only check them (the output is shaped, not written)
+            // the next layer looks the ids up itself (in its folded table, or in this one): only check them (the
+            // output is shaped, not written)
             CheckIds(ids, steps);
             return output;
         }

@@ -43,6 +43,7 @@ public abstract class Recurrent : Layer
     private int[] batchMajorIndex = [];  // FindOneHotRows' answer in the input's own row order
     private bool oneHot;             // this batch's input rows are all exactly one-hot (or zero)
     private bool idsInput;           // this batch came as one-hot columns [B, T] (see Forward)
+    private bool lookedUp;           // this batch's input is the EmbeddingSource's lookup, done here
     private bool folded;             // this batch's projection is a lookup in E·W + b (see EmbeddingSource)
     private bool handedOver;         // this batch's input is SequenceSource's time-major states (see there)
     private readonly Tensor foldedTable = new(0, 0);  // [V, G·H]: E·W + b in forward, its gradient in backward
@@ -90,17 +91,16 @@ public abstract class Recurrent : Layer
 
     /// <summary>
     /// The Embedding that feeds this layer in a model (set by <see cref="Sequential"/>), or null. Then X[b, t] =
-    /// E[id[b, t]], so P = X·W + b is a lookup in the [V, G·H] table E·W + b, computed once per batch instead of
-    /// a [B·T, F]·[F, G·H] product when the vocabulary V is smaller than B·T rows; backward sums ∂P by token into
-    /// that table's gradient ∂Q and forms ∂W = Eᵀ·∂Q and ∂E = ∂Q·Wᵀ directly (the [B·T, F] ∂X and its scatter
-    /// into ∂E are never formed, so this layer's Backward returns null and the Embedding's does not run).
+    /// E[id[b, t]] and this layer does the lookup (the Embedding writes no output), so this layer's Backward
+    /// writes ∂E and returns null (the Embedding's does not run). Without input dropout and when the vocabulary V
+    /// is smaller than B·T rows, P = X·W + b is a lookup in the [V, G·H] table E·W + b computed once per batch
+    /// instead of a [B·T, F]·[F, G·H] product, and backward sums ∂P by token into that table's gradient ∂Q and
+    /// forms ∂W = Eᵀ·∂Q and ∂E = ∂Q·Wᵀ (the fold). Otherwise the rows E[id] (⊙ m_x) are gathered time-major
+    /// for the product, and ∂X (⊙ m_x) is scattered into ∂E by token.
     /// </summary>
     internal Embedding? EmbeddingSource { get; set; }
 
-    /// <summary>
-    /// Whether a forward pass of <paramref name="batch"/> rows takes the folded projection: asked by the Embedding
-    /// too, which then skips writing the output this layer would not read.
-    /// </summary>
+    /// <summary>Whether a forward pass of <paramref name="batch"/> rows takes the folded projection.</summary>
     internal bool FoldsEmbedding(int batch, bool training) => EmbeddingSource is { } source
         && !(training && Dropout > 0 && Dropout < 1) && source.InputDim < batch * Timesteps;
 
@@ -290,9 +290,10 @@ public abstract class Recurrent : Layer
         // One-hot rows are found in the input's own order and their indices put in time order: no copy of a
         // wide one-hot input. Anything else (or X̃) is copied once into time-major order for the projection.
         var p = Projection.Span;
-        folded = FoldsEmbedding(Batch, training) && EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
+        lookedUp = EmbeddingSource is { Ids: not null } source && ReferenceEquals(input, source.Output);
+        folded = lookedUp && FoldsEmbedding(Batch, training);
         handedOver = SequenceSource is { } previousLayer && ReferenceEquals(input, previousLayer.output);
-        oneHot = !folded && !handedOver && !inputDropped && (idsInput || (Features >= 2 * Vector256<Real>.Count
+        oneHot = !lookedUp && !handedOver && !inputDropped && (idsInput || (Features >= 2 * Vector256<Real>.Count
             && Kernels.FindOneHotRows(input.Span, Batch * Timesteps, Features, BatchMajorIndex())));
         if (oneHot)
         {
@@ -313,7 +314,8 @@ public abstract class Recurrent : Layer
         }
         else
         {
-            if (idsInput) OneHotToTimeMajor(input, inputDropped ? inputDropMask : null);
+            if (lookedUp) LookUpTimeMajor(EmbeddingSource!, inputDropped ? inputDropMask : null);
+            else if (idsInput) OneHotToTimeMajor(input, inputDropped ? inputDropMask : null);
             else ToTimeMajor(input, inputDropped ? inputDropMask : null);
             var x = timeMajorInput.Span;
             if (InputBias.IsEmpty) Gemm.Multiply(false, false, Batch * Timesteps, width, Features, x, Features, kernel.Value.Span, width, p, width, false);
@@ -407,6 +409,44 @@ public abstract class Recurrent : Layer
                     MultiplyRows(ref Unsafe.Add(ref x, (b * Timesteps + t) * f), ref m, ref Unsafe.Add(ref y, (t * Batch + b) * f), f);
             }
         }
+    }
+
+    // timeMajorInput[t, b, :] = E[id[b, t]] (⊙ m_x[b, :] under input dropout): the Embedding's output, time-major
+    private void LookUpTimeMajor(Embedding source, Tensor? dropMask)
+    {
+        int f = Features;
+        timeMajorInput.Reshape(Timesteps, Batch, f);
+        var ids = source.Ids!.Span;  // checked against the vocabulary by the Embedding's forward pass
+        ref Real table = ref MemoryMarshal.GetArrayDataReference(source.Table.Value.Data);
+        ref Real y = ref MemoryMarshal.GetArrayDataReference(timeMajorInput.Data);
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < Timesteps; t++)
+            {
+                ref Real row = ref Unsafe.Add(ref table, (int)ids[b * Timesteps + t] * f);
+                ref Real destination = ref Unsafe.Add(ref y, (t * Batch + b) * f);
+                if (dropMask is null) CopyRow(ref row, ref destination, f);
+                else MultiplyRows(ref row, ref RowRef(dropMask, b, 0, 1, f), ref destination, f);
+            }
+    }
+
+    // ∂E[id[b, t]] += ∂X[t, b] (⊙ m_x[b]) with ∂E cleared first; rows in the Embedding's own (batch-major) order,
+    // so the sums are those of its Backward
+    private void ScatterIntoEmbedding(Embedding source, Tensor dx, Tensor? dropMask)
+    {
+        int f = Features;
+        var gradient = source.Table.Gradient;
+        gradient.Span.Clear();
+        var ids = source.Ids!.Span;
+        ref Real dE = ref MemoryMarshal.GetArrayDataReference(gradient.Data);
+        ref Real d = ref MemoryMarshal.GetArrayDataReference(dx.Data);
+        for (int b = 0; b < Batch; b++)
+            for (int t = 0; t < Timesteps; t++)
+            {
+                ref Real row = ref Unsafe.Add(ref dE, (int)ids[b * Timesteps + t] * f);
+                ref Real dRow = ref Unsafe.Add(ref d, (t * Batch + b) * f);
+                if (dropMask is not null) MultiplyRows(ref dRow, ref RowRef(dropMask, b, 0, 1, f), ref dRow, f);
+                AddRows(ref row, ref dRow, ref row, f);
+            }
     }
 
     // timeMajorInput[t, b, :] = one-hot(id[b, t]) (⊙ m_x[b, :] under input dropout): the dense X̃ of [B, T] columns
@@ -535,6 +575,13 @@ public abstract class Recurrent : Layer
         RecurrentWeightGradients();
         if (InputGradientUnused || idsInput) return null;
         if (handedOver) return HandedOverInputGradient(dp, width);
+        if (lookedUp)
+        {
+            timeMajorInput.Reshape(Timesteps, Batch, Features);
+            Gemm.Multiply(false, true, Batch * Timesteps, Features, width, dp, width, kernel.Value.Span, width, timeMajorInput.Span, Features, false);
+            ScatterIntoEmbedding(EmbeddingSource!, timeMajorInput, inputDropped ? inputDropMask : null);
+            return null;
+        }
 
         // ∂X in time order into the input copy (no longer needed), then back to the caller's batch-major order
         int f = Features;

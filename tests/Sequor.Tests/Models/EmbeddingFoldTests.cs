@@ -70,4 +70,50 @@ public class EmbeddingFoldTests
                 Assert.True(Math.Abs(plain[w][i] - folded[w][i]) <= 1e-6 + 1e-5 * Math.Abs(plain[w][i]),
                     $"weight {w}[{i}]: plain {plain[w][i]}, folded {folded[w][i]}");
     }
+
+    public static TheoryData<string, float> LookUpCases => new() { { "lstm", 0f }, { "lstm", 0.3f }, { "gru", 0.3f }, { "simplernn", 0f } };
+
+    /// <summary>
+    /// Without the fold (a vocabulary larger than the batch's rows, or input dropout), the recurrent layer still
+    /// looks the ids up itself, time-major, and scatters ∂X into ∂E: the same numbers as the Embedding's output
+    /// and Backward, exactly. Embedding width 16 (two vectors), where a stale Embedding output could pass for one-hot rows.
+    /// </summary>
+    [Theory, MemberData(nameof(LookUpCases))]
+    public void LookedUpModelStepMatchesTheLayersRunOneByOne(string cell, float dropout)
+    {
+        Layer recurrent = cell switch { "lstm" => new LSTM(8, dropout: dropout), "gru" => new GRU(8, dropout: dropout), _ => new SimpleRNN(8, dropout: dropout) };
+        using var model = new Sequential([new Embedding(500, 16, maskZero: true), recurrent, new Dense(1, Activation.Sigmoid)], seed: 3);
+        model.Build([12]);
+        model.Threads = 1;
+        var random = new Random(4);
+        var x = new Tensor(5, 12);  // 60 rows, a vocabulary of 500: no fold
+        for (int i = 0; i < x.Length; i++) x.Span[i] = i % 12 < 2 ? 0 : random.Next(500);
+        var dy = new Tensor(5, 1);
+        for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
+
+        var y = model.Forward(x, training: true).Span.ToArray();
+        model.Backward(dy);
+        var lookedUp = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
+        var predicted = model.Predict(x).Span.ToArray();
+
+        Tensor Plain(bool training)
+        {
+            Tensor current = x;
+            Tensor? mask = null;
+            for (int l = 0; l < model.Layers.Count; l++)
+            {
+                model.Layers[l].Random.Reseed(RandomGenerator.Derive((ulong)model.Seed, 1, 0, (ulong)l));  // step 1, shard 0
+                var next = model.Layers[l].Forward(current, mask, training);
+                mask = model.Layers[l].OutputMask(current, mask);
+                current = next;
+            }
+            return current;
+        }
+        Assert.Equal(Plain(training: false).Span.ToArray(), predicted);
+        Assert.Equal(Plain(training: true).Span.ToArray(), y);
+        Tensor? gradient = dy;
+        for (int l = model.Layers.Count - 1; l >= 0 && gradient is not null; l--) gradient = model.Layers[l].Backward(gradient);
+        var plain = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
+        for (int w = 0; w < plain.Length; w++) Assert.Equal(plain[w], lookedUp[w]);
+    }
 }
