@@ -50,13 +50,13 @@ var machine = new JsonObject
     ["runtime"] = Environment.Version.ToString(),
 };
 Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]}");
-Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12}");
+Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12} {"B/step",8}");
 var results = new JsonArray();
 foreach (var name in names)
 {
     var r = Run(name);
     results.Add(r);
-    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0}");
+    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0} {(double)r["train_alloc_bytes_per_step"]!,8:F0}");
 }
 File.WriteAllText(outPath, new JsonObject { ["peer"] = "sequor", ["machine"] = machine, ["repeats"] = repeats, ["results"] = results }
     .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -78,11 +78,13 @@ JsonObject Run(string name)
     // Training: whole epochs (313 steps, the last of 32 rows) through Fit, as a user runs them; the large
     // model times a block of steps and extrapolates to an epoch, as the peers do.
     var trainSamples = new List<double>();
+    double allocatedPerStep;
     {
         var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
         // warm-up: a whole epoch (the large model: 5 steps), so the JIT's optimised code and every buffer are in place
         model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
         var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         for (int r = 0; r < repeats; r++)
         {
             var clock = Stopwatch.StartNew();
@@ -90,6 +92,8 @@ JsonObject Run(string name)
             double seconds = clock.Elapsed.TotalSeconds;
             trainSamples.Add(big ? seconds / bigSteps * ((Train + Batch - 1) / Batch) : seconds);
         }
+        // managed bytes per training step, all threads, whatever Fit allocates per epoch included
+        allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(repeats * (big ? bigSteps : (Train + Batch - 1) / Batch));
     }
     GC.Collect();
 
@@ -115,6 +119,7 @@ JsonObject Run(string name)
         ["train_s_per_epoch"] = Math.Round(Median(trainSamples), 4),
         ["train_s_per_epoch_samples"] = new JsonArray([.. trainSamples.Select(s => (JsonNode)Math.Round(s, 4))]),
         ["train_extrapolated_from_steps"] = big ? bigSteps : null,
+        ["train_alloc_bytes_per_step"] = Math.Round(allocatedPerStep, 1),
         ["infer_n"] = big ? 5 * InferenceBatch : All,
         ["infer_s"] = Math.Round(inferMedian, 4),
         ["infer_seq_per_s"] = Math.Round((big ? 5 * InferenceBatch : All) / inferMedian, 1),

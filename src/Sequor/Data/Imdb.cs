@@ -45,92 +45,83 @@ public static class Imdb
         var rng = NumpyRandom.FromSeed(seed, "Imdb.LoadData seed");
         string file = DatasetFile.Resolve("Imdb.LoadData", "imdb.npz", path, Url, Sha256, progress, options);
         var npz = NpzArchive.Read(file);
-        var xTrain = Member(npz, file, "x_train").Int64Sequences;
+        var xTrain = Member(npz, file, "x_train").Int32Sequences;
         var yTrain = Member(npz, file, "y_train").ToInt32Array();
-        var xTest = Member(npz, file, "x_test").Int64Sequences;
+        var xTest = Member(npz, file, "x_test").Int32Sequences;
         var yTest = Member(npz, file, "y_test").ToInt32Array();
         if (xTrain.Length != yTrain.Length || xTest.Length != yTest.Length)
             throw new SequorException($"Imdb.LoadData: '{file}' has {xTrain.Length}/{xTest.Length} reviews but {yTrain.Length}/{yTest.Length} labels");
         return Prepare(xTrain, yTrain, xTest, yTest, rng, numWords, skipTop, maxlen, startChar, oovChar, indexFrom);
     }
 
+    /// <summary>
+    /// Keras's processing of the raw reviews, in one pass per review (a full IMDB is 12 million ids): shuffle
+    /// each split with the seed, prepend start_char and add index_from, drop reviews of maxlen ids or more, then
+    /// ids outside [skip_top, num_words) become oov_char (or are dropped without one). num_words defaults to the
+    /// largest id, which (as in Keras) then becomes oov_char itself.
+    /// </summary>
     internal static ((int[][] X, int[] Y) Train, (int[][] X, int[] Y) Test) Prepare(
-        long[][] xTrain, int[] yTrain, long[][] xTest, int[] yTest, NumpyRandom rng,
+        int[][] xTrain, int[] yTrain, int[][] xTest, int[] yTest, NumpyRandom rng,
         int? numWords, int skipTop, int? maxlen, int? startChar, int? oovChar, int indexFrom)
     {
         if (maxlen is <= 0) throw new SequorException($"Imdb.LoadData: maxlen {maxlen} should be positive");
         var trainOrder = rng.Permutation(xTrain.Length);
         var testOrder = rng.Permutation(xTest.Length);
-        var train = Shift(trainOrder.Select(i => xTrain[i]), startChar, indexFrom);
-        var trainLabels = trainOrder.Select(i => yTrain[i]).ToList();
-        var test = Shift(testOrder.Select(i => xTest[i]), startChar, indexFrom);
-        var testLabels = testOrder.Select(i => yTest[i]).ToList();
-
-        if (maxlen is int m)
-        {
-            Filter(train, trainLabels, m, "train");
-            Filter(test, testLabels, m, "test");
-        }
-
-        long limit = numWords is > 0 ? numWords.Value : MaxId(train, test);
-        var outTrain = Restrict(train, skipTop, limit, oovChar);
-        var outTest = Restrict(test, skipTop, limit, oovChar);
-        return ((outTrain, trainLabels.ToArray()), (outTest, testLabels.ToArray()));
+        int offset = startChar is null ? 0 : 1;
+        var train = Kept(xTrain, trainOrder, offset, maxlen, "train");
+        var test = Kept(xTest, testOrder, offset, maxlen, "test");
+        long limit = numWords is > 0 ? numWords.Value : Math.Max(MaxId(xTrain, train, startChar, indexFrom), MaxId(xTest, test, startChar, indexFrom));
+        return ((Restrict(xTrain, train, startChar, indexFrom, skipTop, limit, oovChar), train.Select(i => yTrain[i]).ToArray()),
+                (Restrict(xTest, test, startChar, indexFrom, skipTop, limit, oovChar), test.Select(i => yTest[i]).ToArray()));
     }
 
-    private static List<long[]> Shift(IEnumerable<long[]> reviews, int? startChar, int indexFrom)
+    // the reviews (in shuffled order) whose shifted length is under maxlen
+    private static List<int> Kept(int[][] x, int[] order, int offset, int? maxlen, string split)
     {
-        var result = new List<long[]>();
-        foreach (var r in reviews)
-        {
-            int offset = startChar is null ? 0 : 1;
-            var s = new long[r.Length + offset];
-            if (startChar is int sc) s[0] = sc;
-            for (int i = 0; i < r.Length; i++) s[i + offset] = r[i] + indexFrom;
-            result.Add(s);
-        }
-        return result;
+        var kept = new List<int>(order.Length);
+        foreach (int i in order)
+            if (maxlen is not int m || x[i].Length + offset < m) kept.Add(i);
+        if (kept.Count == 0 && maxlen is int limit)
+            throw new SequorException($"Imdb.LoadData: no {split} review is shorter than maxlen={limit}; increase maxlen");
+        return kept;
     }
 
-    private static void Filter(List<long[]> x, List<int> y, int maxlen, string split)
-    {
-        int kept = 0;
-        for (int i = 0; i < x.Count; i++)
-        {
-            if (x[i].Length >= maxlen) continue;
-            x[kept] = x[i];
-            y[kept] = y[i];
-            kept++;
-        }
-        x.RemoveRange(kept, x.Count - kept);
-        y.RemoveRange(kept, y.Count - kept);
-        if (kept == 0)
-            throw new SequorException($"Imdb.LoadData: no {split} review is shorter than maxlen={maxlen}; increase maxlen");
-    }
-
-    private static long MaxId(List<long[]> a, List<long[]> b)
+    private static long MaxId(int[][] x, List<int> kept, int? startChar, int indexFrom)
     {
         long max = long.MinValue;
-        foreach (var s in a.Concat(b))
-            foreach (long v in s) max = Math.Max(max, v);
+        foreach (int i in kept)
+        {
+            if (startChar is int sc) max = Math.Max(max, sc);
+            foreach (int w in x[i]) max = Math.Max(max, (long)w + indexFrom);
+        }
         return max;
     }
 
-    private static int[][] Restrict(List<long[]> reviews, int skipTop, long numWords, int? oovChar)
+    private static int[][] Restrict(int[][] x, List<int> kept, int? startChar, int indexFrom, int skipTop, long numWords, int? oovChar)
     {
-        var result = new int[reviews.Count][];
-        for (int r = 0; r < reviews.Count; r++)
+        var result = new int[kept.Count][];
+        for (int r = 0; r < kept.Count; r++)
         {
-            var s = reviews[r];
-            var kept = new List<int>(s.Length);
-            foreach (long w in s)
+            var review = x[kept[r]];
+            int length = 0;
+            if (startChar is int first && (Inside(first) || oovChar is not null)) length++;
+            foreach (int w in review)
+                if (Inside((long)w + indexFrom) || oovChar is not null) length++;
+            var s = new int[length];
+            int n = 0;
+            if (startChar is int sc) Put(sc);
+            foreach (int w in review) Put((long)w + indexFrom);
+            result[r] = s;
+
+            void Put(long id)
             {
-                if (w >= skipTop && w < numWords) kept.Add(checked((int)w));
-                else if (oovChar is int oov) kept.Add(oov);
+                if (Inside(id)) s[n++] = checked((int)id);
+                else if (oovChar is int oov) s[n++] = oov;
             }
-            result[r] = kept.ToArray();
         }
         return result;
+
+        bool Inside(long id) => id >= skipTop && id < numWords;
     }
 
     private static NpyArray Member(IReadOnlyDictionary<string, NpyArray> npz, string file, string key) =>

@@ -14,6 +14,8 @@ public sealed class NpyArray
     private readonly int[] shape;
     // Numeric values: little-endian, C order, whatever the file had.
     private readonly byte[]? data;
+    // Object arrays: the sequences as Int32 when every value fits (Keras's reviews), else as Int64.
+    private readonly int[][]? narrowSequences;
     private readonly long[][]? sequences;
 
     internal NpyArray(NpyDtype dtype, int[] shape, bool fortranOrder, byte[] littleEndianCOrder)
@@ -30,6 +32,14 @@ public sealed class NpyArray
         Type = new NpyDtype('O', 8, false);
         this.shape = shape;
         this.sequences = sequences;
+        Length = sequences.Length;
+    }
+
+    internal NpyArray(int[] shape, int[][] sequences)
+    {
+        Type = new NpyDtype('O', 8, false);
+        this.shape = shape;
+        narrowSequences = sequences;
         Length = sequences.Length;
     }
 
@@ -67,12 +77,9 @@ public sealed class NpyArray
     /// <summary>A 1-D object array whose elements are lists of ints, as Keras's <c>imdb.npz</c> holds reviews.</summary>
     public static NpyArray FromSequences(int[][] sequences)
     {
-        var copy = new long[sequences.Length][];
+        var copy = new int[sequences.Length][];
         for (int i = 0; i < sequences.Length; i++)
-        {
-            var s = sequences[i] ?? throw new SequorException($"npy: sequence {i} is null");
-            copy[i] = Array.ConvertAll(s, v => (long)v);
-        }
+            copy[i] = (int[])(sequences[i] ?? throw new SequorException($"npy: sequence {i} is null")).Clone();
         return new NpyArray([sequences.Length], copy);
     }
 
@@ -151,6 +158,7 @@ public sealed class NpyArray
     /// <summary>The elements of an object array of int lists (Keras's reviews); ids outside Int32 are an error.</summary>
     public int[][] ToSequences()
     {
+        if (narrowSequences is not null) return Array.ConvertAll(narrowSequences, s => (int[])s.Clone());
         if (sequences is null)
             throw new SequorException($"npy: ToSequences needs an object array of int lists, this array has dtype '{Dtype}'");
         var result = new int[sequences.Length][];
@@ -169,7 +177,12 @@ public sealed class NpyArray
         return result;
     }
 
-    internal long[][] Int64Sequences => sequences ?? throw new SequorException($"npy: expected an object array of int lists, got dtype '{Dtype}'");
+    internal long[][] Int64Sequences => sequences
+        ?? (narrowSequences is not null ? Array.ConvertAll(narrowSequences, s => Array.ConvertAll(s, v => (long)v)) : null)
+        ?? throw new SequorException($"npy: expected an object array of int lists, got dtype '{Dtype}'");
+
+    /// <summary>The sequences as Int32, without a copy when they were read as such (the caller must not change them).</summary>
+    internal int[][] Int32Sequences => narrowSequences ?? ToSequences();
 
     internal ReadOnlySpan<byte> RawLittleEndian => data;
 

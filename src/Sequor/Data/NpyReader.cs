@@ -84,20 +84,37 @@ public static class NpyReader
     private static NpyArray ReadObject(byte[] bytes, NpyHeader header, int count, string source)
     {
         object root = Unpickler.Load(bytes, header.DataOffset, source);
-        if (root is not Unpickler.PyNdArray { Data: List<object> items } array || array.Dtype is not { TypeStr: "O8" or "O4" or "O" })
+        if (root is not Unpickler.PyNdArray { Data: Unpickler.PyList list } array || array.Dtype is not { TypeStr: "O8" or "O4" or "O" })
             throw new SequorException($"npy file '{source}': the pickle does not hold a numpy object array");
+        var items = list.Objects;
         if (items.Count != count || NpyArray.ProductOf(array.Shape) != count)
             throw new SequorException($"npy file '{source}': header shape {Tensor.Format(header.Shape)} does not match the pickled array of {items.Count} elements");
-        var sequences = new long[count][];
-        for (int i = 0; i < count; i++) sequences[i] = Sequence(items[i], i, source);
-        if (header.FortranOrder && header.Shape.Length > 1)
-            sequences = ReorderFortran(sequences, header.Shape);
-        return new NpyArray(header.Shape, sequences);
+        // Int32 lists (Keras's reviews) are taken as they are, without a copy; wider values make the array Int64.
+        var narrow = new int[count][];
+        long[][]? wide = null;
+        for (int i = 0; i < count; i++)
+        {
+            if (wide is null && items[i] is Unpickler.PyList { Ints: { } ints })
+            {
+                narrow[i] = ints;
+                continue;
+            }
+            if (wide is null)
+            {
+                wide = new long[count][];
+                for (int j = 0; j < i; j++) wide[j] = Array.ConvertAll(narrow[j], v => (long)v);
+            }
+            wide[i] = Sequence(items[i], i, source);
+        }
+        bool fortran = header.FortranOrder && header.Shape.Length > 1;
+        return wide is null
+            ? new NpyArray(header.Shape, fortran ? ReorderFortran(narrow, header.Shape) : narrow)
+            : new NpyArray(header.Shape, fortran ? ReorderFortran(wide, header.Shape) : wide);
     }
 
-    private static long[][] ReorderFortran(long[][] f, int[] shape)
+    private static T[] ReorderFortran<T>(T[] f, int[] shape)
     {
-        var c = new long[f.Length][];
+        var c = new T[f.Length];
         var index = new int[shape.Length];
         for (int i = 0; i < f.Length; i++)
         {
@@ -117,8 +134,11 @@ public static class NpyReader
     {
         switch (element)
         {
-            case List<object> list:
+            case Unpickler.PyList { Ints: { } ints }:
+                return Array.ConvertAll(ints, v => (long)v);
+            case Unpickler.PyList pyList:
             {
+                var list = pyList.Objects;
                 var r = new long[list.Count];
                 for (int j = 0; j < r.Length; j++)
                     r[j] = list[j] switch

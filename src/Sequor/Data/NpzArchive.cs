@@ -25,6 +25,21 @@ public static class NpzArchive
         }
     }
 
+    /// <summary>The member keys of the archive at <paramref name="path"/> (names without <c>.npy</c>), nothing parsed.</summary>
+    internal static IReadOnlyList<string> Keys(string path)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            return zip.Entries.Where(e => !e.FullName.EndsWith('/'))
+                .Select(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal) ? e.FullName[..^4] : e.FullName).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or NotSupportedException)
+        {
+            throw new SequorException($"npz file '{path}': cannot be read ({e.Message})", e);
+        }
+    }
+
     /// <summary>Reads every member of an archive from <paramref name="stream"/> (which must be seekable).</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(Stream stream, string source = "<stream>")
     {

@@ -50,6 +50,53 @@ internal sealed class Unpickler
         public char ByteOrder { get; set; } = '=';
     }
 
+    /// <summary>
+    /// A Python list. Lists of ints that fit Int32 (a review's word ids) keep them unboxed in an array sized to
+    /// what was appended (numpy appends a list's items in batches of up to 1,000); anything else is boxed.
+    /// </summary>
+    internal sealed class PyList
+    {
+        private int[] ints = [];
+        private int count;
+        private List<object>? objects;
+
+        public int Count => objects?.Count ?? count;
+
+        /// <summary>The items as Int32 values (exactly Count long), or null when the list holds anything else.</summary>
+        public int[]? Ints
+        {
+            get
+            {
+                if (objects is not null) return null;
+                if (ints.Length != count) Array.Resize(ref ints, count);
+                return ints;
+            }
+        }
+
+        /// <summary>The items as objects (ints boxed as long).</summary>
+        public List<object> Objects => objects ??= Box();
+
+        public void AddRange(List<object> items)
+        {
+            if (objects is null && items.TrueForAll(o => o is long v && v >= int.MinValue && v <= int.MaxValue))
+            {
+                if (ints.Length < count + items.Count) Array.Resize(ref ints, count + items.Count);
+                foreach (var o in items) ints[count++] = (int)(long)o;
+                return;
+            }
+            Objects.AddRange(items);
+        }
+
+        private List<object> Box()
+        {
+            var boxed = new List<object>(Math.Max(count, 4));
+            for (int i = 0; i < count; i++) boxed.Add((long)ints[i]);
+            ints = [];
+            count = 0;
+            return boxed;
+        }
+    }
+
     internal sealed class PyNdArray
     {
         public int[] Shape = [];
@@ -133,12 +180,18 @@ internal sealed class Unpickler
                 case 0x86: { var b = Pop(opAt); var a = Pop(opAt); Push(new PyTuple([a, b])); break; }
                 case 0x87: { var c = Pop(opAt); var b = Pop(opAt); var a = Pop(opAt); Push(new PyTuple([a, b, c])); break; }
                 case (byte)'t': Push(new PyTuple(PopMark(opAt).ToArray())); break;
-                case (byte)']': Push(new List<object>()); break;
-                case (byte)'l': Push(PopMark(opAt)); break;
+                case (byte)']': Push(new PyList()); break;
+                case (byte)'l': // LIST
+                {
+                    var list = new PyList();
+                    list.AddRange(PopMark(opAt));
+                    Push(list);
+                    break;
+                }
                 case (byte)'a': // APPEND
                 {
                     var item = Pop(opAt);
-                    ListOnTop(opAt).Add(item);
+                    ListOnTop(opAt).AddRange([item]);
                     break;
                 }
                 case (byte)'e': // APPENDS
@@ -246,7 +299,7 @@ internal sealed class Unpickler
                 array.Fortran = fortran;
                 array.Data = items[4] switch
                 {
-                    List<object> or byte[] => items[4],
+                    PyList or byte[] => items[4],
                     string s => Encoding.Latin1.GetBytes(s), // Python 2 str data
                     _ => throw Fail(at, "ndarray data is neither a list nor bytes"),
                 };
@@ -351,7 +404,7 @@ internal sealed class Unpickler
         return items;
     }
 
-    private List<object> ListOnTop(int at) => Top(at) as List<object> ?? throw Fail(at, "APPEND to something that is not a list");
+    private PyList ListOnTop(int at) => Top(at) as PyList ?? throw Fail(at, "APPEND to something that is not a list");
 
     private object Memo(int at, long key) => memo.TryGetValue(key, out var v) ? v : throw Fail(at, $"memo entry {key} was never stored");
 
