@@ -162,11 +162,10 @@ public sealed class LSTM : Recurrent
         ref Real c0 = ref StateRef(1, 0, t);
         ref Real hOut0 = ref StateRef(0, 0, t);
         ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
-        bool fromTable = ProjectionInTable;
-        if (previousTime >= 0 || fromTable)
+        if (previousTime >= 0)
         {
             // Two rows per pass over U: each of its 32 vectors is loaded once for both (the product is bound by
-            // loads, not FMAs, with one row at a time). A folded batch's rows of P come from the table.
+            // loads, not FMAs, with one row at a time).
             int b = 0;
             for (; b + 2 <= batch; b += 2)
             {
@@ -174,29 +173,26 @@ public sealed class LSTM : Recurrent
                 ref Real hy = ref Unsafe.Add(ref hx, h);
                 ref Real px = ref Unsafe.Add(ref p0, b * 4 * h);
                 ref Real py = ref Unsafe.Add(ref px, 4 * h);
-                ref Real sx = ref fromTable ? ref FoldedRowRef(b, t) : ref px;
-                ref Real sy = ref fromTable ? ref FoldedRowRef(b + 1, t) : ref py;
-                Vector256<Real> zix = Load(ref sx, 0), zfx = Load(ref sx, h), zcx = Load(ref sx, 2 * h), zox = Load(ref sx, 3 * h);
-                Vector256<Real> ziy = Load(ref sy, 0), zfy = Load(ref sy, h), zcy = Load(ref sy, 2 * h), zoy = Load(ref sy, 3 * h);
-                if (previousTime >= 0)
-                    for (int k = 0; k < h; k++)
-                    {
-                        ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
-                        var hkx = Vector256.Create(Unsafe.Add(ref hx, k));
-                        var hky = Vector256.Create(Unsafe.Add(ref hy, k));
-                        var ui = Load(ref uk, 0);
-                        zix = Vector256.MultiplyAddEstimate(hkx, ui, zix);
-                        ziy = Vector256.MultiplyAddEstimate(hky, ui, ziy);
-                        var uf = Load(ref uk, h);
-                        zfx = Vector256.MultiplyAddEstimate(hkx, uf, zfx);
-                        zfy = Vector256.MultiplyAddEstimate(hky, uf, zfy);
-                        var uc = Load(ref uk, 2 * h);
-                        zcx = Vector256.MultiplyAddEstimate(hkx, uc, zcx);
-                        zcy = Vector256.MultiplyAddEstimate(hky, uc, zcy);
-                        var uo = Load(ref uk, 3 * h);
-                        zox = Vector256.MultiplyAddEstimate(hkx, uo, zox);
-                        zoy = Vector256.MultiplyAddEstimate(hky, uo, zoy);
-                    }
+                Vector256<Real> zix = Load(ref px, 0), zfx = Load(ref px, h), zcx = Load(ref px, 2 * h), zox = Load(ref px, 3 * h);
+                Vector256<Real> ziy = Load(ref py, 0), zfy = Load(ref py, h), zcy = Load(ref py, 2 * h), zoy = Load(ref py, 3 * h);
+                for (int k = 0; k < h; k++)
+                {
+                    ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    var sx = Vector256.Create(Unsafe.Add(ref hx, k));
+                    var sy = Vector256.Create(Unsafe.Add(ref hy, k));
+                    var ui = Load(ref uk, 0);
+                    zix = Vector256.MultiplyAddEstimate(sx, ui, zix);
+                    ziy = Vector256.MultiplyAddEstimate(sy, ui, ziy);
+                    var uf = Load(ref uk, h);
+                    zfx = Vector256.MultiplyAddEstimate(sx, uf, zfx);
+                    zfy = Vector256.MultiplyAddEstimate(sy, uf, zfy);
+                    var uc = Load(ref uk, 2 * h);
+                    zcx = Vector256.MultiplyAddEstimate(sx, uc, zcx);
+                    zcy = Vector256.MultiplyAddEstimate(sy, uc, zcy);
+                    var uo = Load(ref uk, 3 * h);
+                    zox = Vector256.MultiplyAddEstimate(sx, uo, zox);
+                    zoy = Vector256.MultiplyAddEstimate(sy, uo, zoy);
+                }
                 Store(zix, ref px, 0);
                 Store(zfx, ref px, h);
                 Store(zcx, ref px, 2 * h);
@@ -210,18 +206,16 @@ public sealed class LSTM : Recurrent
             {
                 ref Real hx = ref Unsafe.Add(ref hIn0, b * h);
                 ref Real px = ref Unsafe.Add(ref p0, b * 4 * h);
-                ref Real sx = ref fromTable ? ref FoldedRowRef(b, t) : ref px;
-                Vector256<Real> zi = Load(ref sx, 0), zf = Load(ref sx, h), zc = Load(ref sx, 2 * h), zo = Load(ref sx, 3 * h);
-                if (previousTime >= 0)
-                    for (int k = 0; k < h; k++)
-                    {
-                        ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
-                        var hk = Vector256.Create(Unsafe.Add(ref hx, k));
-                        zi = Vector256.MultiplyAddEstimate(hk, Load(ref uk, 0), zi);
-                        zf = Vector256.MultiplyAddEstimate(hk, Load(ref uk, h), zf);
-                        zc = Vector256.MultiplyAddEstimate(hk, Load(ref uk, 2 * h), zc);
-                        zo = Vector256.MultiplyAddEstimate(hk, Load(ref uk, 3 * h), zo);
-                    }
+                Vector256<Real> zi = Load(ref px, 0), zf = Load(ref px, h), zc = Load(ref px, 2 * h), zo = Load(ref px, 3 * h);
+                for (int k = 0; k < h; k++)
+                {
+                    ref Real uk = ref Unsafe.Add(ref u, k * 4 * h);
+                    var sx = Vector256.Create(Unsafe.Add(ref hx, k));
+                    zi = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 0), zi);
+                    zf = Vector256.MultiplyAddEstimate(sx, Load(ref uk, h), zf);
+                    zc = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 2 * h), zc);
+                    zo = Vector256.MultiplyAddEstimate(sx, Load(ref uk, 3 * h), zo);
+                }
                 Store(zi, ref px, 0);
                 Store(zf, ref px, h);
                 Store(zc, ref px, 2 * h);
@@ -288,9 +282,6 @@ public sealed class LSTM : Recurrent
         }
         StepProduct(ProjectionGradient, t, 4 * h, TransposedRecurrentKernel.Span, h, h, RecurrentInputGradient.Span, false);
     }
-
-    // One vector of units: the small forward kernel reads a folded batch's P rows from the table itself.
-    private protected override bool ReadsFoldedRows => Fused && Units == Vector256<Real>.Count;
 
     // One vector of units without recurrent dropout: the small kernel writes ∂h_{t−1} and ∂c_{t−1} in place.
     private protected override bool StepWritesStateGradients => Fused && Units == Vector256<Real>.Count && !RecurrentDropped;

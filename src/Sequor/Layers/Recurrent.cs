@@ -380,21 +380,8 @@ public abstract class Recurrent : Layer
         var index = OneHotIndex();
         for (int t = 0; t < Timesteps; t++)
             for (int b = 0; b < Batch; b++) index[t * Batch + b] = (int)ids[b * Timesteps + t];
-        if (!ReadsFoldedRows) Kernels.GatherRows(table, width, index, default, p);
+        Kernels.GatherRows(table, width, index, default, p);
     }
-
-    /// <summary>
-    /// True for a cell whose step kernel reads P's rows straight from the folded table, by token, and writes P
-    /// itself: the fold's gather of all [T, B, G·H] rows into P (a pass over memory) is then skipped.
-    /// </summary>
-    private protected virtual bool ReadsFoldedRows => false;
-
-    /// <summary>Whether this batch's P rows are still in the folded table (see <see cref="ReadsFoldedRows"/>).</summary>
-    private protected bool ProjectionInTable => folded && ReadsFoldedRows;
-
-    /// <summary>P[t, b]'s row in the folded table: (E·W + b)[id[b, t]].</summary>
-    private protected ref Real FoldedRowRef(int b, int t) =>
-        ref RowRef(foldedTable, oneHotIndex[t * Batch + b], 0, 1, Gates * Units);
 
     private Span<int> BatchMajorIndex()
     {
