@@ -2,7 +2,7 @@
 # Runs Sequor's benchmark and the two peers (PyTorch, TorchSharp) one after the other with the same thread
 # count on the same data, then prints the table of ratios (bench/compare.py).
 #   bench/run.sh [threads] [models]      e.g. bench/run.sh 1      bench/run.sh 2 lstm,gru
-# Env: SKIP_TORCHSHARP=1, SKIP_PYTORCH=1, REPEATS=3, STEPS=100 (peer steps per timed block).
+# Env: SKIP_TORCHSHARP=1, SKIP_PYTORCH=1, REPEATS=5, STEPS=100 (peer steps per timed block).
 # PyTorch runs on OpenBLAS when bench/peers/openblas/ holds it (Debian's python3-torch otherwise links the
 # reference netlib BLAS, ~1.5x slower; the README says to quote the faster configuration). To fetch it:
 #   (cd /tmp && apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob) &&
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 threads=${1:-1}
 models=${2:-simplernn-onehot,embedding-simplernn,lstm,lstm-dropout,lstm-2layer,gru,lstm128}
-repeats=${REPEATS:-3}
+repeats=${REPEATS:-5}
 steps=${STEPS:-100}
 out=results/$(date +%Y%m%d-%H%M%S)-t$threads
 mkdir -p "$out"

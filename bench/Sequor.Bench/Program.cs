@@ -81,19 +81,20 @@ JsonObject Run(string name)
     double allocatedPerStep;
     {
         var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
-        // warm-up: a whole epoch (the large model: 5 steps), so the JIT's optimised code and every buffer are in place
-        model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
+        // Warm-up: three whole epochs (the large model: 5 steps), so every buffer is in place and the runtime's
+        // tiered JIT has finished (its background compiles still slow the first one or two epochs after the first).
+        for (int w = 0; w < (big ? 1 : 3); w++)
+            model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
         var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var probe = new AllocationProbe();
         for (int r = 0; r < repeats; r++)
         {
             var clock = Stopwatch.StartNew();
-            model.Fit(fx, fy, epochs: 1, batchSize: Batch, verbose: 0);
+            model.Fit(fx, fy, epochs: 1, batchSize: Batch, verbose: 0, callbacks: r == 0 ? [probe] : null);
             double seconds = clock.Elapsed.TotalSeconds;
             trainSamples.Add(big ? seconds / bigSteps * ((Train + Batch - 1) / Batch) : seconds);
         }
-        // managed bytes per training step, all threads, whatever Fit allocates per epoch included
-        allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)(repeats * (big ? bigSteps : (Train + Batch - 1) / Batch));
+        allocatedPerStep = probe.BytesPerStep;
     }
     GC.Collect();
 
@@ -101,7 +102,7 @@ JsonObject Run(string name)
     var inferSamples = new List<double>();
     {
         var x = Inputs(tokens, 0, big ? 5 * InferenceBatch : All, steps, oneHot ? vocab : 0);
-        model.Predict(Rows(x, 0, InferenceBatch), InferenceBatch);
+        model.Predict(x, InferenceBatch);  // warm-up: one whole pass
         for (int r = 0; r < repeats; r++)
         {
             var clock = Stopwatch.StartNew();
@@ -381,4 +382,31 @@ static string CpuModel()
     }
     catch (IOException) { }
     return "unknown";
+}
+
+/// <summary>
+/// Managed bytes allocated per training step (all threads) between the 10th and the last step of an epoch:
+/// the steady state of a step, without what Fit allocates once per call or per epoch.
+/// </summary>
+sealed class AllocationProbe : ICallback
+{
+    private long start;
+    private int first, last;
+    private long end;
+
+    public double BytesPerStep => last > first ? (end - start) / (double)(last - first) : double.NaN;
+
+    public void OnTrainBatchEnd(Sequential model, int batch, IReadOnlyDictionary<string, double> logs)
+    {
+        if (batch == 10)
+        {
+            first = batch;
+            start = GC.GetTotalAllocatedBytes(precise: false);
+        }
+        else if (batch > 10)
+        {
+            last = batch;
+            end = GC.GetTotalAllocatedBytes(precise: false);
+        }
+    }
 }
