@@ -166,7 +166,12 @@ public sealed partial class Sequential : IDisposable
         batchInput = x;
         batchTraining = training;
         Runner.Run(shards, forwardShard);
+        return CollectOutputs(batch, shards);
+    }
 
+    /// <summary>Assembles the shards' outputs (and the fused loss's logits) into the batch's.</summary>
+    private Tensor CollectOutputs(int batch, int shards)
+    {
         var first = replicaOutputs[0]!;
         Span<int> shape = stackalloc int[first.Rank];
         first.Shape.CopyTo(shape);
@@ -200,7 +205,12 @@ public sealed partial class Sequential : IDisposable
         int shards = (batch + ShardSize - 1) / ShardSize;
         batchOutputGradient = outputGradient;
         Runner.Run(shards, backwardShard);
+        SumShardGradients(shards);
+    }
 
+    /// <summary>Leaves the sum of the shards' gradients, in shard order, in the model's own weights.</summary>
+    private void SumShardGradients(int shards)
+    {
         for (int l = 0; l < layers.Count; l++)
         {
             var master = layers[l].Weights;

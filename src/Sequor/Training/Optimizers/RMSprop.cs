@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Sequor.Training;
 
 /// <summary>
@@ -46,7 +49,27 @@ public sealed class RMSprop : Optimizer
     {
         var v = velocity[index];
         Real lr = LearningRate, rho = Rho;
-        for (int i = 0; i < w.Length; i++)
+        int i = 0;
+        if (!Centered && Momentum == 0 && Vector256.IsHardwareAccelerated)
+        {
+            // The plain rule in vectors, with the scalar loop's operations in its order (IEEE √ and ÷ are exact
+            // in both), so the result is the same bit for bit; it is serial work between the parallel passes.
+            var rhoV = Vector256.Create(rho);
+            var keep = Vector256.Create(1 - rho);
+            var lrV = Vector256.Create(lr);
+            var epsilon = Vector256.Create(Epsilon);
+            ref Real vRef = ref MemoryMarshal.GetArrayDataReference(v);
+            ref Real wRef = ref MemoryMarshal.GetReference(w);
+            ref Real gRef = ref MemoryMarshal.GetReference(g);
+            for (; i + Vector256<Real>.Count <= w.Length; i += Vector256<Real>.Count)
+            {
+                var gi = Vector256.LoadUnsafe(ref gRef, (nuint)i);
+                var vi = rhoV * Vector256.LoadUnsafe(ref vRef, (nuint)i) + keep * gi * gi;
+                vi.StoreUnsafe(ref vRef, (nuint)i);
+                (Vector256.LoadUnsafe(ref wRef, (nuint)i) - lrV * gi / Vector256.Sqrt(vi + epsilon)).StoreUnsafe(ref wRef, (nuint)i);
+            }
+        }
+        for (; i < w.Length; i++)
         {
             v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
             Real denominator = v[i];
