@@ -246,11 +246,21 @@ public sealed partial class Sequential : IDisposable
         outputShape.CopyTo(shape[1..]);
         output.Reshape(shape);
         if (LossFused) logits.Reshape(shape);
-        Runner.Run(workers, inferenceWorker ??= InferenceWorker);
+        SetInferencePass(workers, ++inferencePasses);
+        try { Runner.Run(workers, inferenceWorker ??= InferenceWorker); }
+        finally { SetInferencePass(workers, 0); }
         return output;
     }
 
     private Action<int>? inferenceWorker;
+    private long inferencePasses;
+
+    private void SetInferencePass(int workers, long pass)
+    {
+        for (int w = 0; w < workers; w++)
+            foreach (var layer in replicas[w])
+                if (layer is Recurrent recurrent) recurrent.InferencePass = pass;
+    }
 
     private void InferenceWorker(int worker)
     {

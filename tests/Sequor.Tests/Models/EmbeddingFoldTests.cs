@@ -34,6 +34,42 @@ public class EmbeddingFoldTests
         for (int w = 0; w < g1.Length; w++) Assert.Equal(g1[w], g3[w]);
     }
 
+    // Predict forms the fold table once per batch on each worker's replica, not per shard: it must still follow
+    // the weights when they change between calls (a training step, SetWeights), and match a fresh model's shards.
+    [Fact]
+    public void PredictFollowsWeightsThatChangeBetweenCalls()
+    {
+        var random = new Random(3);
+        var x = new Tensor(200, 100);  // 7 shards per batch of 200: the many-shard inference path
+        for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
+        var y = new Tensor(200, 1);
+        for (int i = 0; i < y.Length; i++) y.Span[i] = random.Next(2);
+        using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 4) { Threads = 2 };
+        model.Build([100]);
+        model.Compile(new Sequor.Training.RMSprop(0.05f), Sequor.Training.Loss.BinaryCrossentropy);
+
+        float[] Fresh()
+        {
+            using var copy = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 9) { Threads = 1 };
+            copy.Build([100]);
+            copy.SetWeights(model.GetWeights());
+            return copy.Predict(x, 32).Span.ToArray();  // one shard per batch: the table is formed every time
+        }
+
+        var before = model.Predict(x, 200).Span.ToArray();
+        Assert.Equal(Fresh(), before);
+        model.Fit(x, y, epochs: 1, batchSize: 64, verbose: 0);
+        var afterTraining = model.Predict(x, 200).Span.ToArray();
+        Assert.NotEqual(before, afterTraining);
+        Assert.Equal(Fresh(), afterTraining);
+        var weights = model.GetWeights();
+        weights[1].Span.Fill(0.01f);  // the LSTM kernel W
+        model.SetWeights(weights);
+        var afterSet = model.Predict(x, 200).Span.ToArray();
+        Assert.NotEqual(afterTraining, afterSet);
+        Assert.Equal(Fresh(), afterSet);
+    }
+
     [Theory, MemberData(nameof(Cells))]
     public void FoldedModelStepMatchesTheLayersRunOneByOne(string cell, bool maskZero)
     {
