@@ -359,6 +359,72 @@ internal static class VectorMath
         return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), Vector256.Create(0.0004f)), x, y);
     }
 
+    /// <summary>
+    /// Whether the recurrent kernels may use 512-bit vectors (two gate blocks of 8 floats per register). The
+    /// 512-bit functions below do per lane exactly what the 256-bit ones do (the reciprocal estimate is taken per
+    /// 256-bit half, since the 512-bit one has another precision), so results are the same bit for bit either
+    /// way; settable so tests can prove that on a machine that has both.
+    /// </summary>
+    internal static bool Wide { get; set; } = Vector512.IsHardwareAccelerated;
+
+    /// <summary><see cref="Sigmoid(Vector256{Real})"/> on each 256-bit half of <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<Real> Sigmoid(Vector512<Real> x) =>
+        typeof(Real) == typeof(float) ? SigmoidSingle(x.AsSingle()).As<float, Real>()
+        : Vector512.Create(SigmoidExact(x.GetLower()), SigmoidExact(x.GetUpper()));
+
+    /// <summary><see cref="Tanh(Vector256{Real})"/> on each 256-bit half of <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<Real> Tanh(Vector512<Real> x) =>
+        typeof(Real) == typeof(float) ? TanhSingle(x.AsSingle()).As<float, Real>()
+        : Vector512.Create(TanhExact(x.GetLower()), TanhExact(x.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TanhSingle(Vector512<float> x)
+    {
+        var c = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-7.90531110763549805f)), Vector512.Create(7.90531110763549805f));
+        var x2 = c * c;
+        var p = Vector512.Create(-2.76076847742355e-16f);
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(2.00018790482477e-13f));
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(-8.60467152213735e-11f));
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(5.12229709037114e-08f));
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(1.48572235717979e-05f));
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(6.37261928875436e-04f));
+        p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(4.89352455891786e-03f));
+        p *= c;
+        var q = Vector512.Create(1.19825839466702e-06f);
+        q = Vector512.MultiplyAddEstimate(q, x2, Vector512.Create(1.18534705686654e-04f));
+        q = Vector512.MultiplyAddEstimate(q, x2, Vector512.Create(2.26843463243900e-03f));
+        q = Vector512.MultiplyAddEstimate(q, x2, Vector512.Create(4.89352518554385e-03f));
+        var y = p * Vector512.Create(Reciprocal(q.GetLower()), Reciprocal(q.GetUpper()));
+        return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), Vector512.Create(0.0004f)), x, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> SigmoidSingle(Vector512<float> x)
+    {
+        var d = Vector512<float>.One + ExpSingle(-x);
+        return Vector512.Create(Reciprocal(d.GetLower()), Reciprocal(d.GetUpper()));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpSingle(Vector512<float> x)
+    {
+        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-87.3f)), Vector512.Create(88f));
+        var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
+        var r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-0.693359375f), x);
+        r = Vector512.MultiplyAddEstimate(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500E-4f);
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(1.3981999507E-3f));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(8.3334519073E-3f));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(4.1665795894E-2f));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(1.6666665459E-1f));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(5.0000001201E-1f));
+        var y = Vector512.MultiplyAddEstimate(p, r * r, r) + Vector512<float>.One;
+        var scale = (Vector512.ConvertToInt32Native(n) + Vector512.Create(127)) << 23;
+        return y * scale.AsSingle();
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Vector256<Real> SigmoidExact(Vector256<Real> x)
     {

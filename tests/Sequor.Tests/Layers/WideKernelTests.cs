@@ -1,0 +1,56 @@
+using System.Runtime.Intrinsics;
+using Sequor.Layers;
+using Sequor.Training;
+
+namespace Sequor.Tests.Layers;
+
+/// <summary>
+/// On a machine with 512-bit vectors the chapter LSTM's step takes registers of two gate blocks; it must give
+/// the same bits as the 256-bit kernel, so a model trains and predicts identically on AVX2 and AVX-512 hosts.
+/// </summary>
+public class WideKernelTests
+{
+    [SkippableFact]
+    public void WideSigmoidIsTheNarrowOneOnEachHalf()
+    {
+        Skip.IfNot(Vector512.IsHardwareAccelerated, "this machine has no 512-bit vectors; the wide kernels cannot run here");
+        for (int i = -4000; i < 4000; i += 16)
+        {
+            var x = Vector512.Create(Enumerable.Range(0, 16).Select(j => (i + j) * 0.0027f - 0.5f * (j % 3)).ToArray());
+            var wide = VectorMath.Sigmoid(x);
+            Assert.Equal(VectorMath.Sigmoid(x.GetLower()), wide.GetLower());
+            Assert.Equal(VectorMath.Sigmoid(x.GetUpper()), wide.GetUpper());
+        }
+    }
+
+    [SkippableFact]
+    public void ChapterLstmTrainsAndPredictsTheSameBitsWithWideAndNarrowKernels()
+    {
+        Skip.IfNot(Vector512.IsHardwareAccelerated, "this machine has no 512-bit vectors; the wide kernels cannot run here");
+        var random = new Random(11);
+        var x = new Tensor(101, 30);  // shards of 32, 32, 32 and 5 rows: the four-row loop and its tail
+        for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(60);
+        var y = new Tensor(101, 1);
+        for (int i = 0; i < y.Length; i++) y.Span[i] = random.Next(2);
+
+        (float[] Predictions, float[][] Weights) Run(bool wide)
+        {
+            bool saved = VectorMath.Wide;
+            VectorMath.Wide = wide;
+            try
+            {
+                using var model = new Sequential([new Embedding(60, 16), new LSTM(8, returnSequences: true), new LSTM(8, dropout: 0.2f), new Dense(1, Activation.Sigmoid)], seed: 5) { Threads = 1 };
+                model.Build([30]);
+                model.Compile(new RMSprop(0.01f), Loss.BinaryCrossentropy);
+                model.Fit(x, y, epochs: 2, batchSize: 101, verbose: 0);
+                return (model.Predict(x, 101).Span.ToArray(), model.GetWeights().Select(w => w.Span.ToArray()).ToArray());
+            }
+            finally { VectorMath.Wide = saved; }
+        }
+
+        var narrow = Run(false);
+        var wide = Run(true);
+        Assert.Equal(narrow.Predictions, wide.Predictions);
+        for (int w = 0; w < narrow.Weights.Length; w++) Assert.Equal(narrow.Weights[w], wide.Weights[w]);
+    }
+}
