@@ -36,7 +36,8 @@ def fmt(v, digits):
 
 
 print(f"machine: {machine.get('cpu', '?')}, threads {machine.get('threads_used', '?')}, {machine.get('simd', '?')} host"
-      + (f", {machine['kernel_simd_bits']}-bit kernels" if 'kernel_simd_bits' in machine else ''))
+      + (f", {machine['kernel_simd_bits']}-bit kernels" if 'kernel_simd_bits' in machine else '')
+      + (f" ({machine['lstm_step_simd_bits']}-bit LSTM step)" if 'lstm_step_simd_bits' in machine else ''))
 print()
 print("| model | Sequor s/epoch | PyTorch s/epoch | TorchSharp s/epoch | training speed-up vs faster peer "
       "| Sequor seq/s | PyTorch seq/s | TorchSharp seq/s | inference speed-up vs faster peer |")

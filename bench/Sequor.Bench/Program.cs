@@ -44,14 +44,16 @@ var machine = new JsonObject
     ["cpu"] = CpuModel(),
     ["logical_processors"] = Environment.ProcessorCount,
     ["threads_used"] = threads,
-    // What the host offers and what Sequor's kernels use: they are written for Vector256 (8 floats) whatever the host has.
+    // What the host offers and what Sequor's kernels use: Vector256 (8 floats) throughout, and 512-bit registers in
+    // the chapter LSTM's step where the host has them (VectorMath.Wide).
     ["simd"] = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "SSE/NEON",
     ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
     ["kernel_simd_bits"] = Vector256.IsHardwareAccelerated ? 256 : 128,
+    ["lstm_step_simd_bits"] = VectorMath.Wide ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
     ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
     ["runtime"] = Environment.Version.ToString(),
 };
-Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernel_simd_bits"]}-bit kernels");
+Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernel_simd_bits"]}-bit kernels ({machine["lstm_step_simd_bits"]}-bit LSTM step)");
 Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12} {"B/step",8}");
 var results = new JsonArray();
 foreach (var name in names)
