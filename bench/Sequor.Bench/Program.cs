@@ -27,7 +27,7 @@ for (int i = 0; i < args.Length; i++)
         case "--out": outPath = Value(); break;
         case "--profile": Profile(); return 0;
         case "--profile-big": ProfileBig(); return 0;
-        case "--profile-predict": ProfilePredict(); return 0;
+        case "--profile-predict": ProfilePredict(args.Length > i + 1 ? args[i + 1] : "lstm"); return 0;
         case "--profile-gemm": ProfileGemm(); return 0;
         case "--profile-train": ProfileTrain(args.Length > i + 1 ? args[i + 1] : "lstm", threads); return 0;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
@@ -226,11 +226,11 @@ static void Profile()
         Console.WriteLine($"{label,-10} min us per 32-row shard: emb fwd {embF,7:F1}  rnn fwd {rnnF,7:F1}  rnn bwd {rnnB,7:F1}  emb bwd {embB,7:F1}");
     }
 }
-// --profile-predict: the chapter LSTM's Predict on 512 rows, 1 thread, in a loop (for perf record: inference alone).
-static void ProfilePredict()
+// --profile-predict [model]: a chapter model's Predict on 512 rows (token-id models), 1 thread, in a loop (for perf record).
+static void ProfilePredict(string name)
 {
     var random = new Random(1);
-    using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    using var model = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
     model.Build([100]);
     var x = new Tensor(512, 100);
     for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
@@ -241,7 +241,7 @@ static void ProfilePredict()
         model.Predict(x, 512);
         if (r >= 100) samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
     }
-    Console.WriteLine($"lstm model predict (512 rows, 1 thread): min {samples.Min():F0} us, median {Median(samples):F0} us");
+    Console.WriteLine($"{name} model predict (512 rows, 1 thread): min {samples.Min():F0} us, median {Median(samples):F0} us");
 }
 
 // --profile-train [model]: a chapter model's training epochs (token-id models only) (Fit, batch 64, 20,000 random sequences)
