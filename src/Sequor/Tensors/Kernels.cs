@@ -363,7 +363,9 @@ internal static class VectorMath
     /// Whether the recurrent kernels may use 512-bit vectors (two gate blocks of 8 floats per register). The
     /// 512-bit functions below do per lane exactly what the 256-bit ones do (the reciprocal estimate is taken per
     /// 256-bit half, since the 512-bit one has another precision), so results are the same bit for bit either
-    /// way; settable so tests can prove that on a machine that has both.
+    /// way; settable so tests can prove that on a machine that has both. They repeat the 256-bit bodies line for
+    /// line because .NET has no public interface over Vector256 and Vector512 to write them once;
+    /// WideKernelTests fails on any drift between the two.
     /// </summary>
     internal static bool Wide { get; set; } = Vector512.IsHardwareAccelerated;
 

@@ -11,7 +11,7 @@ namespace Sequor.Tests.Layers;
 public class WideKernelTests
 {
     [SkippableFact]
-    public void WideSigmoidIsTheNarrowOneOnEachHalf()
+    public void WideSigmoidAndTanhAreTheNarrowOnesOnEachHalf()
     {
         Skip.IfNot(Vector512.IsHardwareAccelerated, "this machine has no 512-bit vectors; the wide kernels cannot run here");
         for (int i = -4000; i < 4000; i += 16)
@@ -20,6 +20,9 @@ public class WideKernelTests
             var wide = VectorMath.Sigmoid(x);
             Assert.Equal(VectorMath.Sigmoid(x.GetLower()), wide.GetLower());
             Assert.Equal(VectorMath.Sigmoid(x.GetUpper()), wide.GetUpper());
+            var wideTanh = VectorMath.Tanh(x);
+            Assert.Equal(VectorMath.Tanh(x.GetLower()), wideTanh.GetLower());
+            Assert.Equal(VectorMath.Tanh(x.GetUpper()), wideTanh.GetUpper());
         }
     }
 
