@@ -14,7 +14,8 @@ rows = {}
 order = []
 machine = {}
 # Sequor's file first, so the table follows its model order
-paths = sorted(glob.glob(os.path.join(run, "*.json")), key=lambda p: (os.path.basename(p) != "sequor.json", p))
+paths = sorted((p for p in glob.glob(os.path.join(run, "*.json")) if os.path.basename(p) != "scaling.json"),
+               key=lambda p: (os.path.basename(p) != "sequor.json", p))
 for path in paths:
     with open(path) as f:
         doc = json.load(f)
@@ -94,3 +95,14 @@ for m in order:
     pct = (lambda g: f"{100 * g / peak:.0f} %" if peak else "-")
     limit = f"{train / 1e9 / peak:.3f}" if peak else "-"
     print(f"| {m} | {train / 1e9:.2f} | {g_train:.1f} | {pct(g_train)} | {limit} | {infer / 1e9:.2f} | {g_inf:.1f} | {pct(g_inf)} |")
+
+# Both cores against one (run.sh --scaling on 2-thread runs): the median ratio of adjacent one- and two-thread epochs.
+scaling_path = os.path.join(run, "scaling.json")
+if os.path.exists(scaling_path):
+    with open(scaling_path) as f:
+        sc = json.load(f)
+    ones, twos = sc["one_thread_s_per_epoch"], sc["two_threads_s_per_epoch"]
+    pairs = sorted(a / b for a, b in zip(ones, twos))
+    print()
+    print(f"scaling ({sc['model']}, {len(pairs)} alternating epoch pairs): 2 threads = {sc['speedup_median_of_pairs']:.2f}x one thread "
+          f"(pairs {pairs[0]:.2f}-{pairs[-1]:.2f}; one thread median {sorted(ones)[len(ones) // 2]:.3f} s, two {sorted(twos)[len(twos) // 2]:.3f} s)")

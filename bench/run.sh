@@ -27,6 +27,11 @@ big=$(echo "$models" | tr ',' '\n' | grep '^lstm128$' || true)
 echo "== Sequor, $threads thread(s)"
 dotnet Sequor.Bench/bin/Release/net10.0/Sequor.Bench.dll --threads "$threads" --models "$models" --repeats "$repeats" --out "$out/sequor.json"
 
+# Both cores against one on the chapter LSTM, epochs alternating (the 2-core target; on the 2-thread run)
+if [ "$threads" = 2 ] && echo ",$models," | grep -q ",lstm,"; then
+  dotnet Sequor.Bench/bin/Release/net10.0/Sequor.Bench.dll --scaling lstm --out "$out/scaling.json"
+fi
+
 if [ -z "${SKIP_PYTORCH:-}" ]; then
   echo "== PyTorch, $threads thread(s)"
   blas=()

@@ -1,6 +1,7 @@
 // Sequor's side of the benchmark: the chapter's models (and one larger LSTM) on the peers' synthetic data
 // (bench/peers/make_data.py), training epochs and inference, steady state after warm-up, median of N runs.
 // Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--data DIR] [--out FILE]
+//        dotnet Sequor.Bench.dll --scaling [model] [--out FILE]   (one- against two-thread training epochs)
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Intrinsics;
@@ -13,6 +14,7 @@ using Sequor.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int threads = 1, repeats = 3, bigSteps = 20;
 string models = "all", outPath = "sequor.json";
+string? scalingModel = null;
 string dataDir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "data");
 for (int i = 0; i < args.Length; i++)
 {
@@ -25,6 +27,7 @@ for (int i = 0; i < args.Length; i++)
         case "--models": models = Value(); break;
         case "--data": dataDir = Value(); break;
         case "--out": outPath = Value(); break;
+        case "--scaling": scalingModel = i + 1 < args.Length && !args[i + 1].StartsWith("--") ? Value() : "lstm"; break;
         case "--profile": Profile(); return 0;
         case "--profile-big": ProfileBig(); return 0;
         case "--profile-predict": ProfilePredict(args.Length > i + 1 ? args[i + 1] : "lstm"); return 0;
@@ -53,6 +56,13 @@ var machine = new JsonObject
     ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
     ["runtime"] = Environment.Version.ToString(),
 };
+if (scalingModel is not null)
+{
+    var scaling = Scaling(scalingModel);
+    scaling["machine"] = machine;
+    File.WriteAllText(outPath, scaling.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
 Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernel_simd_bits"]}-bit kernels ({machine["lstm_step_simd_bits"]}-bit LSTM step)");
 Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12} {"B/step",8}");
 var results = new JsonArray();
@@ -334,6 +344,49 @@ static Layer[] ModelLayers(string name) => name switch
     "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
     _ => throw new ArgumentException($"unknown model {name}"),
 };
+
+// --scaling: the issue's "both cores give ≥ 1.6× one core" on a chapter model. A one-thread and a two-thread copy
+// of the model train whole epochs on the benchmark's data in alternation (three warm-up epochs each, then 15
+// rounds), so the machine's drifting load falls on both alike; the ratio of each round's adjacent pair is kept.
+JsonObject Scaling(string name)
+{
+    const int Rounds = 15;
+    int vocab = name is "simplernn-onehot" or "embedding-simplernn" ? 300 : 500;
+    var (tokens, labels) = Load(Path.Combine(dataDir, $"synth_v{vocab}.bin"), 100);
+    var x = Inputs(tokens, 0, Train, 100, name == "simplernn-onehot" ? vocab : 0);
+    var y = new Tensor(Train);
+    for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
+    using var one = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    using var two = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 2 };
+    foreach (var model in new[] { one, two })
+    {
+        model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
+        for (int w = 0; w < 3; w++) model.Fit(x, y, epochs: 1, batchSize: Batch, verbose: 0);
+    }
+    double Epoch(Sequential model)
+    {
+        var clock = Stopwatch.StartNew();
+        model.Fit(x, y, epochs: 1, batchSize: Batch, verbose: 0);
+        return clock.Elapsed.TotalSeconds;
+    }
+    List<double> oneThread = [], twoThreads = [], ratios = [];
+    for (int r = 0; r < Rounds; r++)
+    {
+        oneThread.Add(Epoch(one));
+        twoThreads.Add(Epoch(two));
+        ratios.Add(oneThread[^1] / twoThreads[^1]);
+    }
+    double ratio = Median(ratios);
+    Console.WriteLine($"{name}: 1 thread median {Median(oneThread):F3} s, 2 threads median {Median(twoThreads):F3} s; "
+        + $"2-thread speed-up, median of {Rounds} adjacent pairs: {ratio:F2}x (pairs {ratios.Min():F2}-{ratios.Max():F2})");
+    return new JsonObject
+    {
+        ["model"] = name,
+        ["one_thread_s_per_epoch"] = new JsonArray([.. oneThread.Select(v => (JsonNode)Math.Round(v, 4))]),
+        ["two_threads_s_per_epoch"] = new JsonArray([.. twoThreads.Select(v => (JsonNode)Math.Round(v, 4))]),
+        ["speedup_median_of_pairs"] = Math.Round(ratio, 3),
+    };
+}
 
 static double Median(List<double> values)
 {
