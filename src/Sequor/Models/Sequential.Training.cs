@@ -198,9 +198,32 @@ public sealed partial class Sequential
         double total = 0;
         for (int s = 0; s < shards; s++) total += shardLosses[s];
         foreach (var a in accumulators) a.Update(output.Span, y.Span, rows, width);
-        SumShardGradients(shards);
-        Optimizer!.Apply(trainable);
+        if (shards > 1 && Runner.Threads > 1 && Optimizer!.AppliesInParts)
+        {
+            // Each thread sums and applies half of every weight: the other core's gradients and the updated
+            // weights then cross between caches in halves, in parallel, instead of all on one core.
+            Optimizer.Build(trainable);
+            stepShards = shards;
+            stepTrainable = trainable;
+            Runner.Run(2, sumAndApply ??= SumAndApplyHalf);
+            Optimizer.EndStep();
+        }
+        else
+        {
+            SumShardGradients(shards);
+            Optimizer!.Apply(trainable);
+        }
         return total / rows;
+    }
+
+    private int stepShards;
+    private Weight[]? stepTrainable;
+    private Action<int>? sumAndApply;
+
+    private void SumAndApplyHalf(int part)
+    {
+        SumShardGradients(stepShards, part, 2);
+        Optimizer!.ApplyPart(stepTrainable!, part, 2);
     }
 
     /// <summary>One training step on a prepared batch (the benchmark's step profile; Fit gathers and checks batches itself).</summary>

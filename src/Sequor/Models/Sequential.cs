@@ -208,18 +208,22 @@ public sealed partial class Sequential : IDisposable
         SumShardGradients(shards);
     }
 
-    /// <summary>Leaves the sum of the shards' gradients, in shard order, in the model's own weights.</summary>
-    private void SumShardGradients(int shards)
+    /// <summary>
+    /// Leaves the sum of the shards' gradients, in shard order, in the model's own weights: all of each, or the
+    /// share <paramref name="part"/> of <paramref name="parts"/> (<see cref="Training.Optimizer.PartOf"/>) of each.
+    /// </summary>
+    private void SumShardGradients(int shards, int part = 0, int parts = 1)
     {
         for (int l = 0; l < layers.Count; l++)
         {
             var master = layers[l].Weights;
             for (int w = 0; w < master.Count; w++)
             {
-                var sum = master[w].Gradient.Span;
-                replicas[0][l].Weights[w].Gradient.Span.CopyTo(sum);
+                var (start, length) = Training.Optimizer.PartOf(master[w].Gradient.Length, part, parts);
+                var sum = master[w].Gradient.Span.Slice(start, length);
+                replicas[0][l].Weights[w].Gradient.Span.Slice(start, length).CopyTo(sum);
                 for (int s = 1; s < shards; s++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum, replicas[s][l].Weights[w].Gradient.Span, sum);
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, replicas[s][l].Weights[w].Gradient.Span.Slice(start, length), sum);
             }
         }
     }

@@ -43,12 +43,12 @@ public sealed class Adam : Optimizer
 
     internal override IReadOnlyList<Real[]> State => [.. m.Zip(v).SelectMany(p => new[] { p.First, p.Second }), .. vHat];
 
-    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g)
+    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g, int offset)
     {
         long t = Iterations + 1;
         Real alpha = (Real)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t)));
-        var mi = m[index];
-        var vi = v[index];
+        var mi = m[index].AsSpan(offset, w.Length);
+        var vi = v[index].AsSpan(offset, w.Length);
         int i = 0;
         if (!Amsgrad && Vector256.IsHardwareAccelerated)
         {
@@ -57,8 +57,8 @@ public sealed class Adam : Optimizer
             var keep2 = Vector256.Create(1 - Beta2);
             var alphaV = Vector256.Create(alpha);
             var epsilon = Vector256.Create(Epsilon);
-            ref Real mRef = ref MemoryMarshal.GetArrayDataReference(mi);
-            ref Real vRef = ref MemoryMarshal.GetArrayDataReference(vi);
+            ref Real mRef = ref MemoryMarshal.GetReference(mi);
+            ref Real vRef = ref MemoryMarshal.GetReference(vi);
             ref Real wRef = ref MemoryMarshal.GetReference(w);
             ref Real gRef = ref MemoryMarshal.GetReference(g);
             for (; i + Vector256<Real>.Count <= w.Length; i += Vector256<Real>.Count)
@@ -80,7 +80,7 @@ public sealed class Adam : Optimizer
             Real second = vi[i];
             if (Amsgrad)
             {
-                var h = vHat[index];
+                var h = vHat[index].AsSpan(offset, w.Length);
                 h[i] = Real.Max(h[i], vi[i]);
                 second = h[i];
             }

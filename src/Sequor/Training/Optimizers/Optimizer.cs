@@ -57,12 +57,41 @@ public abstract class Optimizer
         Build(trainable);
         Clip(trainable);
         for (int i = 0; i < trainable.Count; i++)
-            Update(i, trainable[i].Value.Span, trainable[i].Gradient.Span);
+            Update(i, trainable[i].Value.Span, trainable[i].Gradient.Span, 0);
         Iterations++;
     }
 
-    /// <summary>The update rule for variable <paramref name="index"/> (gradient already clipped).</summary>
-    private protected abstract void Update(int index, Span<Real> variable, ReadOnlySpan<Real> gradient);
+    /// <summary>Whether a step may be applied in parts (no clipping, which needs every gradient first).</summary>
+    internal bool AppliesInParts => Clipnorm is null && Clipvalue is null && GlobalClipnorm is null;
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of one step: the same element-wise rule on that
+    /// share of every variable (<see cref="PartOf"/>), so parts run on different threads give <see cref="Apply"/>'s
+    /// bits. <see cref="Build"/> first; <see cref="EndStep"/> once all parts are done.
+    /// </summary>
+    internal void ApplyPart(IReadOnlyList<Weight> trainable, int part, int parts)
+    {
+        for (int i = 0; i < trainable.Count; i++)
+        {
+            var (start, length) = PartOf(trainable[i].Value.Length, part, parts);
+            Update(i, trainable[i].Value.Span.Slice(start, length), trainable[i].Gradient.Span.Slice(start, length), start);
+        }
+    }
+
+    internal void EndStep() => Iterations++;
+
+    /// <summary>The elements [Start, Start + Length) of a tensor of <paramref name="count"/> that part p of n covers.</summary>
+    internal static (int Start, int Length) PartOf(int count, int part, int parts)
+    {
+        int start = (int)((long)count * part / parts), end = (int)((long)count * (part + 1) / parts);
+        return (start, end - start);
+    }
+
+    /// <summary>
+    /// The update rule (gradient already clipped) for elements [offset, offset + length) of variable
+    /// <paramref name="index"/>; its optimizer state is read at the same offset.
+    /// </summary>
+    private protected abstract void Update(int index, Span<Real> variable, ReadOnlySpan<Real> gradient, int offset);
 
     /// <summary>The state tensors in Keras 3's <c>optimizer.variables</c> order after iteration and learning rate.</summary>
     internal abstract IReadOnlyList<Real[]> State { get; }

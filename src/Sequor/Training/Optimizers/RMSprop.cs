@@ -45,9 +45,9 @@ public sealed class RMSprop : Optimizer
 
     internal override IReadOnlyList<Real[]> State => [.. velocity, .. momentums, .. averageGradient];
 
-    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g)
+    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g, int offset)
     {
-        var v = velocity[index];
+        var v = velocity[index].AsSpan(offset, w.Length);
         Real lr = LearningRate, rho = Rho;
         int i = 0;
         if (!Centered && Momentum == 0 && Vector256.IsHardwareAccelerated)
@@ -58,7 +58,7 @@ public sealed class RMSprop : Optimizer
             var keep = Vector256.Create(1 - rho);
             var lrV = Vector256.Create(lr);
             var epsilon = Vector256.Create(Epsilon);
-            ref Real vRef = ref MemoryMarshal.GetArrayDataReference(v);
+            ref Real vRef = ref MemoryMarshal.GetReference(v);
             ref Real wRef = ref MemoryMarshal.GetReference(w);
             ref Real gRef = ref MemoryMarshal.GetReference(g);
             for (; i + Vector256<Real>.Count <= w.Length; i += Vector256<Real>.Count)
@@ -75,14 +75,14 @@ public sealed class RMSprop : Optimizer
             Real denominator = v[i];
             if (Centered)
             {
-                var mg = averageGradient[index];
+                var mg = averageGradient[index].AsSpan(offset, w.Length);
                 mg[i] = rho * mg[i] + (1 - rho) * g[i];
                 denominator -= mg[i] * mg[i];
             }
             Real step = lr * g[i] / Real.Sqrt(denominator + Epsilon);
             if (Momentum > 0)
             {
-                var m = momentums[index];
+                var m = momentums[index].AsSpan(offset, w.Length);
                 m[i] = Momentum * m[i] + step;
                 w[i] -= m[i];
             }

@@ -30,7 +30,7 @@ public sealed class SGD : Optimizer
 
     internal override IReadOnlyList<Real[]> State => momentums;
 
-    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g)
+    private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g, int offset)
     {
         Real lr = LearningRate;
         if (Momentum == 0)
@@ -38,7 +38,7 @@ public sealed class SGD : Optimizer
             for (int i = 0; i < w.Length; i++) w[i] -= lr * g[i];
             return;
         }
-        var m = momentums[index];
+        var m = momentums[index].AsSpan(offset, w.Length);
         for (int i = 0; i < w.Length; i++)
         {
             m[i] = Momentum * m[i] - lr * g[i];
