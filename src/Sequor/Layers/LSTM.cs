@@ -162,9 +162,13 @@ public sealed class LSTM : Recurrent
         ref Real c0 = ref StateRef(1, 0, t);
         ref Real hOut0 = ref StateRef(0, 0, t);
         ref Real ac0 = ref RowRef(cellActivation, 0, t, batch, h);
-        bool wide = VectorMath.Wide;
-        if (previousTime >= 0 && wide) RecurrentProductWide(ref u, ref hIn0, ref p0);
-        else if (previousTime >= 0)
+        if (VectorMath.Wide)
+        {
+            if (previousTime >= 0) RecurrentProductWide(ref u, ref hIn0, ref p0);
+            GatesAndCellWide(ref p0, ref cPrevious0, previousStride, ref c0, ref ac0, ref hOut0);
+            return;
+        }
+        if (previousTime >= 0)
         {
             // Two rows per pass over U: each of its 32 vectors is loaded once for both (the product is bound by
             // loads, not FMAs, with one row at a time).
@@ -224,20 +228,14 @@ public sealed class LSTM : Recurrent
                 Store(zo, ref px, 3 * h);
             }
         }
-        if (wide)
+        for (int b = 0; b < batch; b++)
         {
-            GatesAndCellWide(ref p0, ref cPrevious0, previousStride, ref c0, ref ac0, ref hOut0);
-            return;
+            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
+            Store(VectorMath.Sigmoid(Load(ref p, 0)), ref p, 0);
+            Store(VectorMath.Sigmoid(Load(ref p, h)), ref p, h);
+            Store(VectorMath.Tanh(Load(ref p, 2 * h)), ref p, 2 * h);
+            Store(VectorMath.Sigmoid(Load(ref p, 3 * h)), ref p, 3 * h);
         }
-        else
-            for (int b = 0; b < batch; b++)
-            {
-                ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
-                Store(VectorMath.Sigmoid(Load(ref p, 0)), ref p, 0);
-                Store(VectorMath.Sigmoid(Load(ref p, h)), ref p, h);
-                Store(VectorMath.Tanh(Load(ref p, 2 * h)), ref p, 2 * h);
-                Store(VectorMath.Sigmoid(Load(ref p, 3 * h)), ref p, 3 * h);
-            }
         for (int b = 0; b < batch; b++)
         {
             ref Real g = ref Unsafe.Add(ref p0, b * 4 * h);

@@ -181,12 +181,9 @@ public sealed partial class Sequential
     /// </summary>
     private double TrainStep(Tensor x, Tensor y, Weight[] trainable, MetricAccumulator[] accumulators)
     {
-        int batch = x.Dim(0), shards = (batch + ShardSize - 1) / ShardSize;
-        EnsureReplicas(shards);
+        int batch = x.Dim(0), shards = ShardCount(batch);
+        BeginBatch(x, training: true, shards);
         if (shardLosses.Length < shards) shardLosses = new double[shards];
-        step++;
-        batchInput = x;
-        batchTraining = true;
         batchTargets = y;
         int perSample = OutputRowsPerSample;
         batchLossScale = 1.0 / (batch * perSample);
@@ -203,7 +200,6 @@ public sealed partial class Sequential
             // Each thread sums and applies half of every weight: the other core's gradients and the updated
             // weights then cross between caches in halves, in parallel, instead of all on one core.
             Optimizer.Build(trainable);
-            stepShards = shards;
             stepTrainable = trainable;
             Runner.Run(2, sumAndApply ??= SumAndApplyHalf);
             Optimizer.EndStep();
@@ -216,13 +212,12 @@ public sealed partial class Sequential
         return total / rows;
     }
 
-    private int stepShards;
     private Weight[]? stepTrainable;
     private Action<int>? sumAndApply;
 
     private void SumAndApplyHalf(int part)
     {
-        SumShardGradients(stepShards, part, 2);
+        SumShardGradients(ShardCount(batchInput!.Dim(0)), part, 2);
         Optimizer!.ApplyPart(stepTrainable!, part, 2);
     }
 
@@ -244,9 +239,7 @@ public sealed partial class Sequential
         var logitsOfShard = LossFused ? ((Dense)replicas[s][^1]).Logits.Span : default;
         shardLosses[s] = loss.Compute(y.Span, logitsOfShard, batchTargets!.Span.Slice(firstRow * targetWidth, rows * targetWidth),
             rows, width, gradient.Span, batchLossScale);
-        Tensor? current = gradient;
-        var stack = replicas[s];
-        for (int l = stack.Length - 1; l >= 0 && current is not null; l--) current = stack[l].Backward(current);
+        BackwardThroughReplica(s, gradient);
     }
 
     /// <summary>The variables the optimizer updates, in Keras's <c>trainable_variables</c> order (model order).</summary>

@@ -158,15 +158,22 @@ public sealed partial class Sequential : IDisposable
     /// </summary>
     internal Tensor Forward(Tensor x, bool training)
     {
-        int batch = x.Dim(0);
-        int shards = (batch + ShardSize - 1) / ShardSize;
+        int batch = x.Dim(0), shards = ShardCount(batch);
         if (!training && shards > Math.Max(2, threads)) return ForwardInference(x, shards);
+        BeginBatch(x, training, shards);
+        Runner.Run(shards, forwardShard);
+        return CollectOutputs(batch, shards);
+    }
+
+    private static int ShardCount(int batch) => (batch + ShardSize - 1) / ShardSize;
+
+    /// <summary>Replicas for <paramref name="shards"/> shards, the step count (dropout seeds) and the batch in place.</summary>
+    private void BeginBatch(Tensor x, bool training, int shards)
+    {
         EnsureReplicas(shards);
         if (training) step++;
         batchInput = x;
         batchTraining = training;
-        Runner.Run(shards, forwardShard);
-        return CollectOutputs(batch, shards);
     }
 
     /// <summary>Assembles the shards' outputs (and the fused loss's logits) into the batch's.</summary>
@@ -201,8 +208,7 @@ public sealed partial class Sequential : IDisposable
     /// </summary>
     internal void Backward(Tensor outputGradient)
     {
-        int batch = outputGradient.Dim(0);
-        int shards = (batch + ShardSize - 1) / ShardSize;
+        int shards = ShardCount(outputGradient.Dim(0));
         batchOutputGradient = outputGradient;
         Runner.Run(shards, backwardShard);
         SumShardGradients(shards);
@@ -299,10 +305,13 @@ public sealed partial class Sequential : IDisposable
         return current;
     }
 
-    private void BackwardShard(int s)
+    private void BackwardShard(int s) => BackwardThroughReplica(s, CopyShard(batchOutputGradient!, s, shardOutputGradients[s]));
+
+    /// <summary>Runs ∂loss/∂output of shard <paramref name="s"/> back through its replica's layers.</summary>
+    private void BackwardThroughReplica(int s, Tensor outputGradient)
     {
         var stack = replicas[s];
-        Tensor? current = CopyShard(batchOutputGradient!, s, shardOutputGradients[s]);
+        Tensor? current = outputGradient;
         for (int l = stack.Length - 1; l >= 0 && current is not null; l--) current = stack[l].Backward(current);
     }
 

@@ -49,6 +49,7 @@ public sealed class Adam : Optimizer
         Real alpha = (Real)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t)));
         var mi = m[index].AsSpan(offset, w.Length);
         var vi = v[index].AsSpan(offset, w.Length);
+        var h = Amsgrad ? vHat[index].AsSpan(offset, w.Length) : default;
         int i = 0;
         if (!Amsgrad && Vector256.IsHardwareAccelerated)
         {
@@ -80,7 +81,6 @@ public sealed class Adam : Optimizer
             Real second = vi[i];
             if (Amsgrad)
             {
-                var h = vHat[index].AsSpan(offset, w.Length);
                 h[i] = Real.Max(h[i], vi[i]);
                 second = h[i];
             }

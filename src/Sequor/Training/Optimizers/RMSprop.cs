@@ -48,6 +48,8 @@ public sealed class RMSprop : Optimizer
     private protected override void Update(int index, Span<Real> w, ReadOnlySpan<Real> g, int offset)
     {
         var v = velocity[index].AsSpan(offset, w.Length);
+        var mg = Centered ? averageGradient[index].AsSpan(offset, w.Length) : default;
+        var m = Momentum > 0 ? momentums[index].AsSpan(offset, w.Length) : default;
         Real lr = LearningRate, rho = Rho;
         int i = 0;
         if (!Centered && Momentum == 0 && Vector256.IsHardwareAccelerated)
@@ -75,14 +77,12 @@ public sealed class RMSprop : Optimizer
             Real denominator = v[i];
             if (Centered)
             {
-                var mg = averageGradient[index].AsSpan(offset, w.Length);
                 mg[i] = rho * mg[i] + (1 - rho) * g[i];
                 denominator -= mg[i] * mg[i];
             }
             Real step = lr * g[i] / Real.Sqrt(denominator + Epsilon);
             if (Momentum > 0)
             {
-                var m = momentums[index].AsSpan(offset, w.Length);
                 m[i] = Momentum * m[i] + step;
                 w[i] -= m[i];
             }
