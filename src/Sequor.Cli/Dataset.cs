@@ -88,10 +88,15 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
             var labels = d.Labels.Select(l => Array.IndexOf(names, d.ClassNames[l])).ToArray();
             int unknown = Array.IndexOf(labels, -1);
             if (unknown >= 0) throw new SequorException($"{description}: test label '{d.ClassNames[d.Labels[unknown]]}' does not occur in the training part");
-            return new LabeledSequences(vectorizer.Transform(d.Texts), labels);
+            // each text on its own, at its real length: pad_sequences(maxlen) pads and cuts at the front later
+            return new LabeledSequences(vectorizer.TransformEach(d.Texts), labels);
         }
         return new Dataset(description, Encode(train, train.ClassNames), test is null ? null : Encode(test, train.ClassNames), train.ClassNames, vectorizer);
     }
+
+    /// <summary>Whether <paramref name="source"/> names raw text (an aclImdb folder or a CSV/TSV file) rather than token ids.</summary>
+    public static bool IsText(string source) =>
+        Directory.Exists(source) || Path.GetExtension(source).ToLowerInvariant() is ".csv" or ".tsv" or ".txt";
 
     /// <summary>Ids at or above the vocabulary become the out-of-vocabulary id 2 (Keras's num_words).</summary>
     internal static int[][] Clip(int[][] sequences, int numWords) =>

@@ -5,10 +5,11 @@ using Sequor.Data;
 namespace Sequor.Cli;
 
 /// <summary>
-/// What the CLI keeps beside a model file so that <c>predict</c> and <c>evaluate</c> treat inputs as
-/// training did: class names, the sequence length and vocabulary, and the text vectorizer when the model
-/// was trained on raw text. Stored as <c>&lt;model&gt;.sequor.json</c> (and <c>&lt;model&gt;.vectorizer.json</c>), so the
-/// model file itself stays a plain Keras file.
+/// The side files older Sequor versions kept beside a model (<c>&lt;model&gt;.sequor.json</c> and
+/// <c>&lt;model&gt;.vectorizer.json</c>): class names, sequence length, vocabulary and text vectorizer. A <c>.keras</c>
+/// file now carries its class names and vectorizer inside the archive (<see cref="Sequential.Vectorizer"/>); the side
+/// files are still read for models without them, and still written for legacy <c>.h5</c> checkpoints, which have no
+/// place for them.
 /// </summary>
 internal sealed record ModelMetadata(string[] ClassNames, int Maxlen, int NumWords, TextVectorizer? Vectorizer)
 {
@@ -28,6 +29,18 @@ internal sealed record ModelMetadata(string[] ClassNames, int Maxlen, int NumWor
         Vectorizer?.Save(VectorizerPath(model));
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.Write(PathFor(model), s => s.Write(bytes));
+    }
+
+    /// <summary>
+    /// Gives <paramref name="model"/> the class names and vectorizer of the side files beside <paramref name="path"/>
+    /// when its file carried none of its own (an archive's own entry always wins over side files).
+    /// </summary>
+    public static void Attach(Sequential model, string path)
+    {
+        if (model.ClassNames is not null || model.Vectorizer is not null) return;
+        if (Load(path) is not { } side) return;
+        model.ClassNames = side.ClassNames;
+        model.Vectorizer = side.Vectorizer;
     }
 
     /// <summary>The metadata beside <paramref name="model"/>, or null when there is none (a model from Keras).</summary>

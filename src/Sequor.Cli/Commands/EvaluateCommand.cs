@@ -23,6 +23,7 @@ internal static class EvaluateCommand
             string path = result.GetValue(modelPath)!;
             using var model = Sequential.Load(path);
             var metadata = ModelMetadata.Load(path);
+            ModelMetadata.Attach(model, path);
             var (x, y) = TestPart(model, metadata, result.GetValue(data)!, options);
             var loss = model.OutputShape[^1] > 1 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy;
             model.Compile(new RMSprop(), loss, Metric.Accuracy);
@@ -40,19 +41,23 @@ internal static class EvaluateCommand
             ?? throw new SequorException($"model '{model.Name}': cannot tell its vocabulary (no Embedding, no one-hot input)");
         int maxlen = model.InputShape[0];
         LabeledSequences test;
-        if (metadata?.Vectorizer is { } vectorizer)
+        bool textData = Dataset.IsText(source);
+        if (model.Vectorizer is { } vectorizer)
         {
-            // the model was trained on raw text: vectorize the test texts with the training vocabulary
+            // the model was trained on raw text: its own vocabulary, never a new one
+            if (!textData) throw new SequorException($"--data '{source}': this model was trained on raw text and reads text (an aclImdb folder or a CSV/TSV file), not token ids");
             var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "test") : TextDataset.FromCsv(source, options.TextColumn, options.LabelColumn);
-            var names = metadata.ClassNames;
+            var names = model.ClassNames ?? texts.ClassNames;
             var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
             if (labels.Contains(-1)) throw new SequorException($"'{source}': labels {string.Join(", ", texts.ClassNames.Except(names))} are not among the model's classes ({string.Join(", ", names)})");
-            test = new LabeledSequences(vectorizer.Transform(texts.Texts), labels);
+            var x = model.Vectorize(texts.Texts);
+            return (x, Dataset.Labels(labels));
         }
         else
         {
+            if (textData) throw new SequorException($"--data '{source}': this model reads token ids and carries no text vectorizer; give it ids (imdb or an .npz file), or train it on text");
             var dataset = Dataset.Load(source, vocabulary, options);
-            test = dataset.Test ?? dataset.Train;  // a CSV/TSV file has no test part: all of its rows are the test
+            test = dataset.Test ?? dataset.Train;
         }
         return (Sequences.PadToTensor(Dataset.Clip(test.X, vocabulary), maxlen), Dataset.Labels(test.Y));
     }

@@ -18,9 +18,8 @@ internal static class PredictCommand
         {
             string path = result.GetValue(modelPath)!;
             using var model = Sequential.Load(path);
-            var metadata = ModelMetadata.Load(path);
-            var sequences = ReadInput(result.GetValue(input)!, metadata);
-            var x = Sequences.PadToTensor(sequences, model.InputShape[0]);
+            ModelMetadata.Attach(model, path);
+            var x = ReadInput(result.GetValue(input)!, model);
             var y = model.Predict(x, batchSize: 512);
             int width = y.Length / y.Dim(0);
             var lines = new List<string>(y.Dim(0));
@@ -28,7 +27,7 @@ internal static class PredictCommand
             {
                 var row = y.Span.Slice(i * width, width).ToArray();
                 string line = string.Join(" ", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-                if (metadata is { ClassNames.Length: > 0 } m) line += "\t" + m.ClassNames[width == 1 ? (row[0] > 0.5f ? 1 : 0) : Array.IndexOf(row, row.Max())];
+                if (model.ClassNames is { Length: > 0 } names) line += "\t" + names[width == 1 ? (row[0] > 0.5f ? 1 : 0) : Array.IndexOf(row, row.Max())];
                 lines.Add(line);
             }
             foreach (var line in lines) options.Out.WriteLine(line);
@@ -38,7 +37,24 @@ internal static class PredictCommand
         return command;
     }
 
-    private static int[][] ReadInput(string path, ModelMetadata? metadata)
+    /// <summary>
+    /// The input as the model's tensor. A .txt file gives one row per line, in order: each line is vectorized on its
+    /// own and padded at the front, and a blank line is the empty text (all padding) and gets that prediction,
+    /// so output line i always answers input line i.
+    /// </summary>
+    private static Tensor ReadInput(string path, Sequential model)
+    {
+        if (Path.GetExtension(path).Equals(".txt", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(path)) throw new SequorException($"--input '{path}': no such file");
+            if (model.Vectorizer is null)
+                throw new SequorException($"--input '{path}': raw text needs a model trained on text (its .keras file carries the vectorizer); this model takes token ids (.npy or .json)");
+            return model.Vectorize(File.ReadAllLines(path));
+        }
+        return Sequences.PadToTensor(ReadIds(path), model.InputShape[0]);
+    }
+
+    private static int[][] ReadIds(string path)
     {
         if (!File.Exists(path)) throw new SequorException($"--input '{path}': no such file");
         switch (Path.GetExtension(path).ToLowerInvariant())
@@ -59,10 +75,6 @@ internal static class PredictCommand
                 {
                     throw new SequorException($"--input '{path}': expected a JSON list of lists of token ids ({SequorException.OneLine(e.Message)})");
                 }
-            case ".txt":
-                var vectorizer = metadata?.Vectorizer
-                    ?? throw new SequorException($"--input '{path}': raw text needs a model trained on text (with its vectorizer beside it); this model takes token ids (.npy or .json)");
-                return vectorizer.Transform(File.ReadAllLines(path).Where(l => l.Length > 0));
             default:
                 throw new SequorException($"--input '{path}': expected .npy, .json or .txt");
         }

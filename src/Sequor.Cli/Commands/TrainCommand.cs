@@ -56,8 +56,13 @@ internal static class TrainCommand
             var valX = Sequences.PadToTensor(validation.X, modelLength);
             options.Status($"{dataset.Description}: {train.Count} training and {validation.Count} validation sequences of length {modelLength}");
 
+            // every checkpoint carries the class names and vectorizer of this run, written with its weights
+            network.ClassNames = dataset.ClassNames;
+            network.Vectorizer = dataset.Vectorizer;
             var outcome = Trainer.Fit(network, x, Dataset.Labels(train.Y), (valX, Dataset.Labels(validation.Y)), classes, settings, options, $"{modelName}");
-            new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint!);
+            // a legacy .h5 file has no place for them: side files, as before
+            if (!settings.Checkpoint!.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
+                new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint);
             if (result.GetValue(plot) is { } png)
             {
                 CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss");

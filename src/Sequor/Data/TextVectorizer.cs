@@ -68,8 +68,10 @@ public sealed class TextVectorizer
     }
 
     /// <summary>
-    /// The ids of a batch of texts: each row cut and padded at the end with 0 to
-    /// <see cref="OutputSequenceLength"/>, or to the longest row of the batch when it is not set (as Keras pads ragged output).
+    /// Keras's batch call <c>vectorizer(texts)</c>: each row cut and padded at the END with 0 to
+    /// <see cref="OutputSequenceLength"/>, or to the longest row of the batch when it is not set (as Keras pads ragged
+    /// output). A row then depends on the other texts of the batch; for a model that pads at the front, use
+    /// <see cref="TransformEach"/> and <see cref="Sequences.Pad"/> instead.
     /// </summary>
     public int[][] Transform(IEnumerable<string> texts)
     {
@@ -80,6 +82,18 @@ public sealed class TextVectorizer
             for (int i = 0; i < rows.Length; i++) Array.Resize(ref rows[i], longest);
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The ids of each text on its own, its real length, unpadded (the chapter's IMDB rows, ready for
+    /// <c>pad_sequences(maxlen)</c>, which pads and cuts at the front). Requires <see cref="OutputSequenceLength"/>
+    /// to be unset: an end-padded row must never be padded again at the front.
+    /// </summary>
+    public int[][] TransformEach(IEnumerable<string> texts)
+    {
+        if (OutputSequenceLength is int n)
+            throw new SequorException($"TextVectorizer: TransformEach gives unpadded rows, but outputSequenceLength is {n} (use Transform)");
+        return texts.Select(Transform).ToArray();
     }
 
     /// <summary>The standardized tokens of <paramref name="text"/>, before lookup.</summary>
@@ -100,41 +114,60 @@ public sealed class TextVectorizer
     internal static IEnumerable<string> Split(string text) =>
         text.Split([' ', '\t', '\n', '\r', '\v', '\f'], StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The settings and vocabulary as JSON (what <see cref="Save"/> writes and a .keras archive carries).</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["format"] = FormatName,
+        ["version"] = 1,
+        ["standardize"] = "lower_and_strip_punctuation",
+        ["split"] = "whitespace",
+        ["strip_html_breaks"] = StripHtmlBreaks,
+        ["max_tokens"] = MaxTokens,
+        ["output_sequence_length"] = OutputSequenceLength,
+        ["vocabulary"] = new JsonArray(vocabulary.Skip(2).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+    };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote; <paramref name="source"/> names it in errors.</summary>
+    public static TextVectorizer FromJson(JsonNode? node, string source)
+    {
+        try
+        {
+            var root = node as JsonObject ?? throw new SequorException($"{source}: expected a JSON object");
+            if ((string?)root["format"] != FormatName || (int?)root["version"] != 1)
+                throw new SequorException($"{source}: not a {FormatName} version 1 object");
+            var v = new TextVectorizer((int?)root["max_tokens"], (int?)root["output_sequence_length"], (bool?)root["strip_html_breaks"] ?? true);
+            var vocab = root["vocabulary"] as JsonArray ?? throw new SequorException($"{source}: has no vocabulary array");
+            v.SetVocabulary(vocab.Select(n => (string?)n ?? throw new SequorException($"{source}: vocabulary holds a non-string")));
+            if (v.MaxTokens is int m && v.VocabularySize > m)
+                throw new SequorException($"{source}: vocabulary has {v.VocabularySize} entries, more than max_tokens {m}");
+            return v;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new SequorException($"{source}: cannot be read ({e.Message})", e);
+        }
+    }
+
     /// <summary>Writes the settings and vocabulary as a small JSON file (atomically).</summary>
     public void Save(string path)
     {
-        var json = new JsonObject
-        {
-            ["format"] = FormatName,
-            ["version"] = 1,
-            ["standardize"] = "lower_and_strip_punctuation",
-            ["split"] = "whitespace",
-            ["strip_html_breaks"] = StripHtmlBreaks,
-            ["max_tokens"] = MaxTokens,
-            ["output_sequence_length"] = OutputSequenceLength,
-            ["vocabulary"] = new JsonArray(vocabulary.Skip(2).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
-        };
+        var json = ToJson();
         AtomicFile.Write(path, s => { using var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true }); json.WriteTo(w); });
     }
 
     /// <summary>Reads a vectorizer written by <see cref="Save"/>.</summary>
     public static TextVectorizer Load(string path)
     {
-        try
-        {
-            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw new SequorException($"text vectorizer file '{path}': expected a JSON object");
-            if ((string?)root["format"] != FormatName || (int?)root["version"] != 1)
-                throw new SequorException($"text vectorizer file '{path}': not a {FormatName} version 1 file");
-            var v = new TextVectorizer((int?)root["max_tokens"], (int?)root["output_sequence_length"], (bool?)root["strip_html_breaks"] ?? true);
-            var vocab = root["vocabulary"] as JsonArray ?? throw new SequorException($"text vectorizer file '{path}': has no vocabulary array");
-            v.SetVocabulary(vocab.Select(n => (string?)n ?? throw new SequorException($"text vectorizer file '{path}': vocabulary holds a non-string")));
-            return v;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SequorException($"text vectorizer file '{path}': cannot be read ({e.Message})", e);
         }
+        JsonNode? node;
+        try { node = JsonNode.Parse(text); }
+        catch (JsonException e) { throw new SequorException($"text vectorizer file '{path}': cannot be read ({e.Message})", e); }
+        return FromJson(node, $"text vectorizer file '{path}'");
     }
 
     private void SetVocabulary(IEnumerable<string> learned)

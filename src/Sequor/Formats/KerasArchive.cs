@@ -3,19 +3,24 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sequor.Data;
 
 namespace Sequor.Formats;
 
 /// <summary>
 /// Keras 3's <c>.keras</c> archive (§6.4): a zip of <c>metadata.json</c> (Keras version, date),
 /// <c>config.json</c> (the serialized model, with <c>compile_config</c> when compiled) and
-/// <c>model.weights.h5</c> (the weights store, see <see cref="WeightsH5"/>).
+/// <c>model.weights.h5</c> (the weights store, see <see cref="WeightsH5"/>). Sequor adds <c>sequor.json</c> when the
+/// model knows its class names or text vectorizer: Keras's loader reads its three entries by name and ignores
+/// others, so the file stays a plain Keras model while carrying everything <c>predict</c> needs in one atomic write.
 /// </summary>
 internal static class KerasArchive
 {
     private const string Metadata = "metadata.json";
     private const string Config = "config.json";
     private const string Weights = "model.weights.h5";
+    private const string SequorEntry = "sequor.json";
+    private const string SequorFormat = "sequor-model-text";
 
     // JSON entries are small; a larger one is damage, not a model.
     private const long MaxJsonBytes = 64 << 20;
@@ -45,6 +50,7 @@ internal static class KerasArchive
         if (JsonNode.Parse(config) is JsonObject root && root["compile_config"] is JsonObject compile)
             CompileConfig.Restore(model, new TrainingConfig(compile.ToJsonString(), Keras3: true),
                 () => OptimizerState.ReadKeras3(file, model, weights.Length), warn);
+        if (ReadText(zip, SequorEntry) is { } extra) ReadSequorEntry(extra, model);
         return model;
     }
 
@@ -138,6 +144,40 @@ internal static class KerasArchive
         WriteEntry(zip, Metadata, Encoding.UTF8.GetBytes(metadata.ToJsonString()));
         WriteEntry(zip, Config, Encoding.UTF8.GetBytes(config.ToJsonString()));
         WriteEntry(zip, Weights, weights.ToArray());
+        if (model.Vectorizer is not null || model.ClassNames is not null)
+        {
+            var extra = new JsonObject
+            {
+                ["format"] = SequorFormat,
+                ["version"] = 1,
+                ["class_names"] = model.ClassNames is null ? null : new JsonArray(model.ClassNames.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
+                ["vectorizer"] = model.Vectorizer?.ToJson(),
+            };
+            WriteEntry(zip, SequorEntry, Encoding.UTF8.GetBytes(extra.ToJsonString()));
+        }
+    }
+
+    private static void ReadSequorEntry(string text, Sequential model)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(text) as JsonObject ?? throw new SequorException($"{SequorEntry} is not a JSON object");
+            if ((string?)root["format"] != SequorFormat || (int?)root["version"] != 1)
+                throw new SequorException($"{SequorEntry} is not a {SequorFormat} version 1 object");
+            if (root["class_names"] is JsonArray names)
+                model.ClassNames = names.Select(n => (string?)n ?? throw new SequorException($"{SequorEntry}: class_names holds a non-string")).ToArray();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new SequorException($"{SequorEntry} is damaged ({KerasConfigReader.OneLine(e.Message)})");
+        }
+        if (root["vectorizer"] is JsonObject vectorizer)
+        {
+            model.Vectorizer = TextVectorizer.FromJson(vectorizer, $"{SequorEntry} vectorizer");
+            if (model.Layers[0] is Layers.Embedding e && e.InputDim < model.Vectorizer.VocabularySize)
+                throw new SequorException($"{SequorEntry}: the vectorizer has {model.Vectorizer.VocabularySize} ids, more than the Embedding's input_dim {e.InputDim}");
+        }
     }
 
     private static void WriteEntry(ZipArchive zip, string name, byte[] content)
