@@ -94,6 +94,29 @@ public sealed class TextModelFileTests : IDisposable
         Assert.Equal(blank[0], many[4]);
     }
 
+    /// <summary>
+    /// Two trainings on one checkpoint path, and stale side files from an older run beside it: the file always
+    /// pairs its weights with the class names of the run that wrote them, because both are one atomic write.
+    /// </summary>
+    [Fact]
+    public void ACheckpointCarriesTheClassNamesOfTheRunThatWroteItsWeights()
+    {
+        string checkpoint = Path.Combine(folder, "shared.keras");
+        new ModelMetadata(["stale-a", "stale-b", "stale-c"], 20, 50, null).Save(checkpoint);
+        string three = Path.Combine(folder, "three.csv");
+        File.WriteAllText(three, "review,sentiment\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"\"{Good[i % 4]} {Filler[i % 8]}\",{new[] { "x", "y", "z" }[i % 3]}\n")));
+        Assert.Equal(0, CliRunner.Run("train", "--model", "gru", "--data", three, "--text-column", "review", "--label-column", "sentiment",
+            "--num-words", "50", "--maxlen", "20", "--epochs", "1", "--checkpoint", checkpoint).Exit);
+        using (var first = Sequential.Load(checkpoint)) Assert.Equal(["x", "y", "z"], first.ClassNames!);
+        TrainTextModel("shared.keras");
+        using var second = Sequential.Load(checkpoint);
+        Assert.Equal(["neg", "pos"], second.ClassNames!);
+        Assert.Equal(1, second.OutputShape[^1]);
+        string input = Path.Combine(folder, "new.txt");
+        File.WriteAllLines(input, ["a wonderful superb film"]);
+        Assert.Matches(@"\t(neg|pos)$", Predict(checkpoint, input)[0]);
+    }
+
     [Fact]
     public void OldSideFilesBesideAKerasFileAreStillRead()
     {

@@ -46,6 +46,38 @@ public sealed class TextTests : IDisposable
     }
 
     [Fact]
+    public void TransformEachGivesEveryTextItsOwnLengthWhateverTheOtherTexts()
+    {
+        var v = new TextVectorizer();
+        v.Adapt(["a b c"]);
+        Assert.Equal([[4], [4, 3, 2], []], v.TransformEach(["a", "a b c", ""]));
+        Assert.Equal(v.TransformEach(["a"])[0], v.TransformEach(["a b c a b c a b c", "a"])[1]);
+        // end-padded rows are never handed to front padding
+        var fixedLength = new TextVectorizer(outputSequenceLength: 3);
+        Assert.Throws<SequorException>(() => fixedLength.TransformEach(["a"]));
+    }
+
+    [Fact]
+    public void AModelCarryingItsVectorizerPredictsOnStringsAndKeepsItThroughAKerasFile()
+    {
+        var v = new TextVectorizer(maxTokens: 20);
+        v.Adapt(["a great film", "a dull film"]);
+        using var model = new Sequential(new Sequor.Layers.Embedding(20, 4), new Sequor.Layers.LSTM(3), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid));
+        model.Build(inputShape: [6]);
+        model.Vectorizer = v;
+        model.ClassNames = ["negative", "positive"];
+        var scores = model.Predict(["a great film", "", "a great film a dull film a great film"]);
+        Assert.Equal(Sequences.PadToTensor(v.TransformEach(["a great film"]), 6).Span.ToArray(), model.Vectorize(["a great film"]).Span.ToArray());
+        Assert.Equal(model.Predict(["a great film"])[0], scores[0]);
+        string path = Path.Combine(temp, "text.keras");
+        model.Save(path);
+        using var back = Sequential.Load(path);
+        Assert.Equal(v.GetVocabulary(), back.Vectorizer!.GetVocabulary());
+        Assert.Equal(["negative", "positive"], back.ClassNames!);
+        Assert.Equal(scores.Span.ToArray(), back.Predict(["a great film", "", "a great film a dull film a great film"]).Span.ToArray());
+    }
+
+    [Fact]
     public void SaveAndLoadKeepSettingsAndVocabulary()
     {
         var v = new TextVectorizer(maxTokens: 100, outputSequenceLength: 7);
