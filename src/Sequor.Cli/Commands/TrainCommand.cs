@@ -57,6 +57,11 @@ internal static class TrainCommand
             options.Status($"{dataset.Description}: {train.Count} training and {validation.Count} validation sequences of length {modelLength}");
 
             var outcome = Trainer.Fit(network, x, Dataset.Labels(train.Y), (valX, Dataset.Labels(validation.Y)), classes, settings, options, $"{modelName}");
+            if (outcome.EpochsRun == 0)
+            {
+                options.Error.WriteLine($"sequor: interrupted before the first epoch ended; no checkpoint was written by this run");
+                return 130;
+            }
             new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint!);
             if (result.GetValue(plot) is { } png)
             {
