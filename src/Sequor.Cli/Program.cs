@@ -1,13 +1,19 @@
+using System.Runtime.InteropServices;
 using Sequor.Cli;
 
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// The first Ctrl-C (SIGINT) or SIGTERM stops training after the current batch: that epoch is dropped and the
+// best checkpoint stays as the last completed epoch left it. A second Ctrl-C kills.
+void Stop(PosixSignalContext context)
 {
-    // The first Ctrl-C stops training after the current batch (checkpoints stay intact); a second one kills.
     if (cancellation.IsCancellationRequested) return;
-    e.Cancel = true;
+    context.Cancel = true;
     cancellation.Cancel();
-    Console.Error.WriteLine("sequor: stopping after the current batch (Ctrl-C again to abort)");
-};
+    Console.Error.WriteLine(context.Signal == PosixSignal.SIGTERM
+        ? "sequor: terminated; stopping after the current batch"
+        : "sequor: stopping after the current batch (Ctrl-C again to abort)");
+}
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 var options = new CliOptions(Console.Out, Console.Error, !Console.IsOutputRedirected, cancellation.Token);
 return SequorCli.Run(args, options);

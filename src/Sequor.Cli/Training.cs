@@ -23,7 +23,12 @@ internal static class Trainer
     public static TrainOutcome Fit(Sequential model, Tensor x, Tensor y, (Tensor X, Tensor Y) validation, int classes,
         TrainSettings settings, CliOptions options, string title)
     {
-        if (settings.Threads is { } threads) model.Threads = threads;
+        if (settings.Threads is { } threads)
+        {
+            if (threads < 1 || threads > Environment.ProcessorCount)
+                throw new SequorException($"--threads must be between 1 and the processor count ({Environment.ProcessorCount}), got {threads}");
+            model.Threads = threads;
+        }
         var loss = classes > 2 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy;
         if (settings.KeepOptimizer && model.Optimizer is { } restored)
         {

@@ -31,7 +31,7 @@ internal static class PredictCommand
                 lines.Add(line);
             }
             foreach (var line in lines) options.Out.WriteLine(line);
-            if (result.GetValue(output) is { } file) AtomicFile.Write(file, s => { using var w = new StreamWriter(s); foreach (var line in lines) w.WriteLine(line); });
+            if (result.GetValue(output) is { } file) AtomicFile.Write(file, s => { using var w = new StreamWriter(s, leaveOpen: true); foreach (var line in lines) w.WriteLine(line); });
             return 0;
         }));
         return command;

@@ -60,6 +60,11 @@ internal static class TrainCommand
             network.ClassNames = dataset.ClassNames;
             network.Vectorizer = dataset.Vectorizer;
             var outcome = Trainer.Fit(network, x, Dataset.Labels(train.Y), (valX, Dataset.Labels(validation.Y)), classes, settings, options, $"{modelName}");
+            if (outcome.EpochsRun == 0)
+            {
+                options.Error.WriteLine($"sequor: interrupted before the first epoch ended; no checkpoint was written by this run");
+                return 130;
+            }
             // a legacy .h5 file has no place for them: side files, as before
             if (!settings.Checkpoint!.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
                 new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint);

@@ -57,7 +57,8 @@ public sealed partial class Sequential
     /// <param name="x">Inputs, batch first (<c>[n, 100]</c> token ids or <c>[n, 100, 300]</c> one-hot).</param>
     /// <param name="y">Targets: <c>[n]</c> or <c>[n, 1]</c> labels, class ids, or one-hot rows.</param>
     /// <param name="verbose">0 silent, 1 live bar and a line per epoch, 2 a line per epoch.</param>
-    /// <param name="cancellationToken">Stops after the current batch (Ctrl-C in the CLI); callbacks still end.</param>
+    /// <param name="cancellationToken">Stops after the current batch (Ctrl-C in the CLI): that epoch is dropped, never
+    /// validated or handed to OnEpochEnd; callbacks still get OnTrainEnd.</param>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, int verbose = 1,
         (Tensor X, Tensor Y)? validationData = null, double validationSplit = 0, bool shuffle = true, int initialEpoch = 0,
         IEnumerable<ICallback>? callbacks = null, TextWriter? output = null, CancellationToken cancellationToken = default)
@@ -117,8 +118,8 @@ public sealed partial class Sequential
                 GatherInput(trainX, indices, batchX);
                 GatherRows(trainY, indices, batchY);
                 double batchLoss = TrainStep(batchX, batchY, trainable, accumulators);
-                if (double.IsNaN(batchLoss) && !all.OfType<TerminateOnNaN>().Any())
-                    throw new SequorException($"Fit: the loss became NaN at epoch {epoch + 1}, batch {step + 1} (is the learning rate too high, or does the input hold NaN?); add TerminateOnNaN to stop quietly instead");
+                if (!double.IsFinite(batchLoss) && !all.OfType<TerminateOnNaN>().Any())
+                    throw new SequorException($"Fit: the loss became {batchLoss} at epoch {epoch + 1}, batch {step + 1} (is the learning rate too high, or does the input hold NaN?); add TerminateOnNaN to stop quietly instead");
                 lossSum += batchLoss * rows;
                 seen += rows;
                 batchLogs["loss"] = lossSum / seen;
@@ -128,14 +129,18 @@ public sealed partial class Sequential
                 if (StopTraining || cancellationToken.IsCancellationRequested) break;
             }
 
+            // An interrupted epoch did not happen: it is not validated, and no callback sees it end (no checkpoint,
+            // no log line, no history row), so the files of the last completed epoch stay as they are.
+            if (cancellationToken.IsCancellationRequested) break;
             var logs = new Dictionary<string, double> { ["loss"] = lossSum / Math.Max(1, seen) };
             foreach (var a in accumulators) logs[a.Metric.Name] = a.Result;
-            if (valX is not null && !cancellationToken.IsCancellationRequested)
+            if (valX is not null)
             {
                 var validation = Evaluate(valX, valY!, batchSize);
                 logs["val_loss"] = validation.Loss;
                 foreach (var (name, value) in validation.Metrics) logs["val_" + name] = value;
             }
+            if (cancellationToken.IsCancellationRequested) break;  // during validation: the epoch is not complete either
             foreach (var c in all) c.OnEpochEnd(this, epoch, logs);
             history.Record(epoch, logs);
         }

@@ -58,13 +58,16 @@ public sealed partial class Sequential : IDisposable
 
     public IReadOnlyList<Layer> Layers => layers;
 
-    /// <summary>Worker threads for a batch's shards (default: the processor count). Results do not depend on it.</summary>
+    /// <summary>The most worker threads a model takes: beyond the cores they only add waiting, and each costs a stack.</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>Worker threads for a batch's shards (default: the processor count; 1 to <see cref="MaxThreads"/>). Results do not depend on it.</summary>
     public int Threads
     {
         get => threads;
         set
         {
-            if (value < 1) throw new SequorException($"Sequential.Threads must be at least 1, got {value}");
+            if (value < 1 || value > MaxThreads) throw new SequorException($"Sequential.Threads must be between 1 and {MaxThreads}, got {value}");
             if (value == threads) return;
             threads = value;
             runner?.Dispose();

@@ -300,11 +300,12 @@ internal static class VectorMath
     public static Vector256<Real> Tanh(Vector256<Real> x) =>
         typeof(Real) == typeof(float) ? TanhSingle(x.AsSingle()).As<float, Real>() : TanhExact(x);
 
-    /// <summary>e^x for x in [−87.3, 88] (clamped outside, so 2^n stays a normal float).</summary>
+    /// <summary>e^x for x in [−87.3, 88] (clamped outside, so 2^n stays a normal float). The clamps take x as
+    /// their second operand because x86's min/max return the second operand when one is NaN: NaN stays NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ExpSingle(Vector256<float> x)
     {
-        x = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(-87.3f)), Vector256.Create(88f));
+        x = Vector256.MinNative(Vector256.Create(88f), Vector256.MaxNative(Vector256.Create(-87.3f), x));
         var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
         var r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-0.693359375f), x);
         r = Vector256.MultiplyAddEstimate(n, Vector256.Create(2.12194440e-4f), r);
@@ -340,8 +341,9 @@ internal static class VectorMath
     public static Vector256<float> TanhSingle(Vector256<float> x)
     {
         // A [13/6] rational minimax approximation on [−7.905, 7.905] (the one Eigen uses; tanh rounds to ±1 in
-        // float beyond it): no exp, a dozen FMAs and one reciprocal. Below |x| = 0.0004, tanh x = x in float.
-        var c = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(-7.90531110763549805f)), Vector256.Create(7.90531110763549805f));
+        // float beyond it): no exp, a dozen FMAs and one reciprocal. Below |x| = 0.0004, tanh x = x in float. x is the
+        // clamps' second operand so that a NaN passes through (x86 min/max return the second operand on NaN).
+        var c = Vector256.MinNative(Vector256.Create(7.90531110763549805f), Vector256.MaxNative(Vector256.Create(-7.90531110763549805f), x));
         var x2 = c * c;
         var p = Vector256.Create(-2.76076847742355e-16f);
         p = Vector256.MultiplyAddEstimate(p, x2, Vector256.Create(2.00018790482477e-13f));
@@ -384,7 +386,7 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TanhSingle(Vector512<float> x)
     {
-        var c = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-7.90531110763549805f)), Vector512.Create(7.90531110763549805f));
+        var c = Vector512.MinNative(Vector512.Create(7.90531110763549805f), Vector512.MaxNative(Vector512.Create(-7.90531110763549805f), x));
         var x2 = c * c;
         var p = Vector512.Create(-2.76076847742355e-16f);
         p = Vector512.MultiplyAddEstimate(p, x2, Vector512.Create(2.00018790482477e-13f));
@@ -412,7 +414,7 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ExpSingle(Vector512<float> x)
     {
-        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-87.3f)), Vector512.Create(88f));
+        x = Vector512.MinNative(Vector512.Create(88f), Vector512.MaxNative(Vector512.Create(-87.3f), x));
         var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
         var r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-0.693359375f), x);
         r = Vector512.MultiplyAddEstimate(n, Vector512.Create(2.12194440e-4f), r);

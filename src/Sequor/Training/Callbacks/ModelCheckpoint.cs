@@ -10,7 +10,8 @@ namespace Sequor.Training;
 /// 1-based epoch and the epoch logs: <c>best-{epoch:02d}-{val_loss:.4f}.keras</c>. The format follows the
 /// extension: <c>.keras</c> or <c>.h5</c> for the model, <c>.weights.h5</c> (or <c>.h5</c>) for weights only.
 /// Files are written to a temporary file and renamed, so a crash never leaves a corrupt checkpoint.
-/// If the monitored value is missing, the model is saved anyway with a warning (Keras 3).
+/// If the monitored value is missing, the model is saved anyway with a warning (Keras 3). A model with NaN or
+/// infinite weights is never saved (a warning instead), so divergence cannot replace a good checkpoint.
 /// </summary>
 public sealed partial class ModelCheckpoint : ICallback
 {
@@ -72,11 +73,25 @@ public sealed partial class ModelCheckpoint : ICallback
 
     private void Save(Sequential model, string path)
     {
+        // A diverged model is never a checkpoint: it would replace the last good one.
+        if (!AllFinite(model))
+        {
+            Console.Error.WriteLine($"ModelCheckpoint: the model has NaN or infinite weights; not saving it to {path} (the last checkpoint is kept)");
+            return;
+        }
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         if (SaveWeightsOnly) model.SaveWeights(path);
         else model.Save(path);
         LastSaved = path;
+    }
+
+    private static bool AllFinite(Sequential model)
+    {
+        foreach (var weight in model.GetWeights())
+            foreach (var v in weight.Span)
+                if (!Real.IsFinite(v)) return false;
+        return true;
     }
 
     private static string Describe(double? value) => value is { } v ? v.ToString("F5", CultureInfo.InvariantCulture) : "inf";
