@@ -24,6 +24,14 @@ internal static class SequorCli
             options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see sequor --help)");
             return 2;
         }
+        if (args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            // System.CommandLine names the program after the running executable (Sequor.Cli); the installed command is `sequor`
+            var help = new StringWriter();
+            int exit = result.Invoke(new InvocationConfiguration { Output = help, Error = options.Error });
+            options.Out.Write(help.ToString().Replace(RootCommand.ExecutableName, "sequor", StringComparison.Ordinal));
+            return exit;
+        }
         return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });
     }
 }
