@@ -27,6 +27,14 @@ public class CommandTests : IDisposable
         Assert.DoesNotContain("Sequor.Cli", output);
     }
 
+    [Fact]
+    public void AParseErrorPointsToTheSubcommandsHelp()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", "--epochs", "many");
+        Assert.Equal(2, exit);
+        Assert.Contains("(see sequor train --help)", error);
+    }
+
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["summary", "transformer"], "neither a preset" },
