@@ -20,9 +20,25 @@ internal static class SequorCli
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            // one line for the user, not the whole help text
-            options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see sequor --help)");
+            // one line for the user, not the whole help text, pointing at the help of the subcommand that was typed
+            var path = new List<string> { "sequor" };
+            Command current = root;
+            foreach (var arg in args)
+            {
+                if (current.Subcommands.FirstOrDefault(c => c.Name == arg) is not { } sub) break;
+                path.Add(arg);
+                current = sub;
+            }
+            options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see {string.Join(" ", path)} --help)");
             return 2;
+        }
+        if (args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            // System.CommandLine names the program after the running executable (Sequor.Cli); the installed command is `sequor`
+            var help = new StringWriter();
+            int exit = result.Invoke(new InvocationConfiguration { Output = help, Error = options.Error });
+            options.Out.Write(help.ToString().Replace(RootCommand.ExecutableName, "sequor", StringComparison.Ordinal));
+            return exit;
         }
         return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });
     }

@@ -29,7 +29,6 @@ internal static class ReproduceCommand
         command.SetAction(Shared.Run(options, result =>
         {
             string folder = result.GetValue(outFolder)!;
-            Directory.CreateDirectory(folder);
             string source = result.GetValue(data)!;
             var presets = (result.GetValue(models) ?? string.Join(",", Presets.Names)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (var p in presets) if (!Presets.Exists(p)) throw new SequorException($"--models: unknown preset '{p}' (presets: {string.Join(", ", Presets.Names)})");
@@ -42,6 +41,8 @@ internal static class ReproduceCommand
             report.AppendLine("# The IMDB recurrent-network chapter, reproduced by Sequor").AppendLine();
             report.AppendLine($"Data: {DataFor(500).Description}. Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, " +
                 $"threads {(settings.Threads?.ToString(CultureInfo.InvariantCulture) ?? "all")}, seed {settings.Seed}, at most {settings.Epochs} epochs.").AppendLine();
+            // only once the data has loaded: a command that fails on its arguments or data leaves no empty folder
+            Directory.CreateDirectory(folder);
 
             // 1. lengths of the training part after the notebook's split
             var (lengthTrain, _) = DataFor(500).SplitValidation(0.2);

@@ -11,7 +11,7 @@ internal static class Shared
         DefaultValueFactory = _ => "imdb",
     };
 
-    public static Option<int?> NumWords() => new("--num-words") { Description = "Vocabulary size: ids at or above it become the out-of-vocabulary id (chapter: 300 or 500)" };
+    public static Option<int?> NumWords() => new("--num-words") { Description = "Vocabulary size: ids at or above it become the out-of-vocabulary id [default: 300 for the SimpleRNN presets, 500 otherwise]" };
 
     public static Option<int> Maxlen() => new("--maxlen") { Description = "Sequence length after pad_sequences (pre-padding, pre-truncating)", DefaultValueFactory = _ => 100 };
 

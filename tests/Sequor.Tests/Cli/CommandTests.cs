@@ -16,6 +16,25 @@ public class CommandTests : IDisposable
         Assert.Contains("Total params: 8,809", output);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("train", "--help")]
+    public void HelpNamesTheCommandSequor(params string[] args)
+    {
+        var (exit, output, _) = CliRunner.Run(args);
+        Assert.Equal(0, exit);
+        Assert.Contains("sequor", output);
+        Assert.DoesNotContain("Sequor.Cli", output);
+    }
+
+    [Fact]
+    public void AParseErrorPointsToTheSubcommandsHelp()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", "--epochs", "many");
+        Assert.Equal(2, exit);
+        Assert.Contains("(see sequor train --help)", error);
+    }
+
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["summary", "transformer"], "neither a preset" },

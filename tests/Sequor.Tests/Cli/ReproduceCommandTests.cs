@@ -41,6 +41,15 @@ public class ReproduceCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "best-2rnn-model.keras")));
     }
 
+    [Fact]
+    public void AReproduceThatFailsOnItsDataLeavesNoOutputFolder()
+    {
+        string output = Path.Combine(folder, "out");
+        var (exit, _, _) = CliRunner.Run("reproduce", "--data", Path.Combine(folder, "missing.npz"), "--out", output);
+        Assert.Equal(1, exit);
+        Assert.False(Directory.Exists(output));
+    }
+
     internal static void AssertPng(string path)
     {
         Assert.True(File.Exists(path), $"{path} is missing");
