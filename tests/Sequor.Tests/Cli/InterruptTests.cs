@@ -34,7 +34,11 @@ public sealed class InterruptTests
         {
             string checkpoint = folder.File($"trial{trial}.keras"), history = folder.File($"trial{trial}.csv");
             File.WriteAllText(checkpoint, Sentinel);
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // a shell that starts a job in the background (as CI's does) hands it SIGINT ignored, and .NET keeps an
+            // inherited SIG_IGN: env --default-signal gives the CLI the disposition a terminal user's process has
+            var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("--default-signal=INT,TERM");
+            start.ArgumentList.Add("dotnet");
             start.ArgumentList.Add(cli!);
             foreach (var a in Arguments(checkpoint, history, 10_000)) start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
