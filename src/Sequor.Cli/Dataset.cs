@@ -58,11 +58,32 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
         }
         catch (SequorException e) when (path is null)
         {
-            throw new SequorException($"{e.Message} (with the CLI: --data /path/to/imdb.npz)");
+            // no imdb.npz and no network: the sample that ships with Sequor, said on the console and in reports
+            options.Status($"{e.Message}; using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
+            return FromBundledSample(numWords, options);
         }
         var ((xTrain, yTrain), (xTest, yTest)) = loaded;
         return new Dataset(path is null ? $"IMDB (num_words={numWords})" : $"'{path}' (num_words={numWords})",
             new LabeledSequences(xTrain, yTrain), new LabeledSequences(xTest, yTest), ["negative", "positive"], null);
+    }
+
+    /// <summary>The real sample of Keras's imdb.npz embedded in the CLI (ImdbSample/PROVENANCE.md): its ids stop at 499.</summary>
+    private static Dataset FromBundledSample(int numWords, CliOptions options)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"sequor-imdb-sample-{Guid.NewGuid():N}.npz");
+        try
+        {
+            using (var resource = typeof(Dataset).Assembly.GetManifestResourceStream("Sequor.Cli.imdb_sample.npz")!)
+            using (var output = File.Create(file))
+                resource.CopyTo(output);
+            var sample = FromNpz(file, numWords, options);
+            return new Dataset($"the bundled IMDB sample (a 5,000-review sample; the chapter used 25,000; num_words={Math.Min(numWords, 500)})",
+                sample.Train, sample.Test, sample.ClassNames, null);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private static Dataset FromNpz(string path, int numWords, CliOptions options)
