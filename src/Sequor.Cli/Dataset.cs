@@ -76,9 +76,10 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
             using (var resource = typeof(Dataset).Assembly.GetManifestResourceStream("Sequor.Cli.imdb_sample.npz")!)
             using (var output = File.Create(file))
                 resource.CopyTo(output);
-            var sample = FromNpz(file, numWords, options);
-            return new Dataset($"the bundled IMDB sample (a 5,000-review sample; the chapter used 25,000; num_words={Math.Min(numWords, 500)})",
-                sample.Train, sample.Test, sample.ClassNames, null);
+            return FromNpz(file, numWords, options) with
+            {
+                Description = $"the bundled IMDB sample (a 5,000-review sample; the chapter used 25,000; num_words={Math.Min(numWords, 500)})",
+            };
         }
         finally
         {
