@@ -117,6 +117,23 @@ public class CommandTests : IDisposable
             Assert.True(Math.Abs(double.Parse(lines[i], System.Globalization.CultureInfo.InvariantCulture) - values[i]) <= 1e-4, $"row {i}: {lines[i]} vs {values[i]}");
     }
 
+    [SkippableFact]
+    public void PredictWithOutputWritesTheSameLinesToTheFile()
+    {
+        Skip.If(SharedData.Root is null, "../shared/data is absent (a fresh machine outside this workspace): the real Keras files are not here");
+        string model = SharedData.File("data", "keras-models", "cnjxkdrk__hongong", "best-gru-model.h5")!;
+        var expected = JsonNode.Parse(File.ReadAllText(SharedData.File("data", "keras-models", "expected", "cnjxkdrk__hongong", "best-gru-model.h5.json")!))!;
+        string input = Path.Combine(folder, "inputs.json"), written = Path.Combine(folder, "predictions.txt");
+        File.WriteAllText(input, expected["inputs"]!.ToJsonString());
+
+        var (exit, output, error) = CliRunner.Run("predict", model, "--input", input, "--output", written);
+        Assert.True(exit == 0, error);
+        var lines = File.ReadAllLines(written);
+        Assert.Equal(expected["expected"]!.AsArray().Count, lines.Length);
+        Assert.Equal(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), lines);
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
     [Fact]
     public void TrainOnACsvOfLabelledTextThenPredictRawReviewsWithLabelNames()
     {
