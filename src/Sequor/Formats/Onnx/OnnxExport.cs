@@ -16,7 +16,8 @@ namespace Sequor.Formats.Onnx;
 /// takes integer indices, and ONNX Runtime refuses an id outside the vocabulary instead of reading past the
 /// table); otherwise the model's own float input [batch, T, F] (one-hot vectors for the chapter's SimpleRNN).
 /// Output <c>output</c>: float [batch, …] as <see cref="Sequential.Predict(Tensor, int)"/>. The batch axis is symbolic
-/// (<c>batch</c>); T is the model's sequence length.
+/// (<c>batch</c>); T is the model's sequence length. A text model's class names and vectorizer go into the
+/// model's metadata (<c>class_names</c>, <c>vectorizer</c>: JSON, as in the .keras file's <c>sequor.json</c>).
 /// </summary>
 internal static class OnnxExport
 {
@@ -73,6 +74,11 @@ internal static class OnnxExport
             }
         }
         graph.Output("output", x, OnnxType.Float, [null, .. model.OutputShape.Select(d => (long?)d)]);
+        // what a text model needs beyond its graph, as the .keras file carries it: labels, and the vocabulary that
+        // turns raw text into the ids the graph takes (ONNX Runtime shows these as custom metadata)
+        if (model.ClassNames is { } names)
+            graph.Metadata.Add(new("class_names", new System.Text.Json.Nodes.JsonArray(names.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray()).ToJsonString()));
+        if (model.Vectorizer is { } vectorizer) graph.Metadata.Add(new("vectorizer", vectorizer.ToJson().ToJsonString()));
         return graph;
     }
 
