@@ -242,6 +242,44 @@ public class OnnxExportTests(ITestOutputHelper output)
         AssertClose(model.Predict(Ids(5)), Run(File.ReadAllBytes(path), model, Ids(5)), Tolerance);
     }
 
+    /// <summary>A Python 3 with the <c>onnx</c> package (Debian's python3-onnx), or null.</summary>
+    private static string? PythonWithOnnx() => new[] { "python3", "/usr/bin/python3" }.FirstOrDefault(python =>
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(python, ["-c", "import onnx"])
+                { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    });
+
+    [SkippableFact]
+    public void ExportsPassTheOnnxCheckerWithStrictShapeInference()
+    {
+        // a second consumer besides ONNX Runtime: the onnx package's own checker, which also infers every shape
+        string? python = PythonWithOnnx();
+        Skip.If(python is null, "no python3 with the onnx package (Debian: apt install python3-onnx); test skipped");
+        using var folder = new TempDirectory();
+        Sequential[] models =
+        [
+            Built([Steps], 0.5, new Embedding(Vocabulary, 8, maskZero: true), new LSTM(8, returnSequences: true),
+                new Bidirectional(Cell("GRU_v1", returnSequences: true, goBackwards: true), MergeMode.Concat),
+                new Bidirectional(Cell("SimpleRNN", goBackwards: true), MergeMode.Ave), new Dropout(0.5f), new Dense(3, Activation.Softmax)),
+            Built([Steps, 12], 0.5, new GRU(4, goBackwards: true, returnSequences: true), new Dense(2, Activation.HardSigmoidKeras2)),
+            Built([Steps], 0.5, new Embedding(Vocabulary, 4), new SimpleRNN(3, Activation.Relu), new Dense(1, Activation.Sigmoid)),
+        ];
+        for (int i = 0; i < models.Length; i++) models[i].SaveOnnx(folder.File($"{i}.onnx"));
+        const string script = "import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint('ok')";
+        var start = new System.Diagnostics.ProcessStartInfo(python!, ["-c", script, .. Enumerable.Range(0, models.Length).Select(i => folder.File($"{i}.onnx"))])
+            { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0 && stdout.Trim() == "ok", stderr);
+    }
+
     [Fact]
     public void WhatCannotBeExportedIsRefusedInOneLineNamingTheLayer()
     {
