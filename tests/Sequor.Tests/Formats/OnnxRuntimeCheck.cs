@@ -23,7 +23,7 @@ internal static class OnnxRuntimeCheck
     /// </summary>
     public static float[] Run(byte[] onnx, Sequential model, Tensor x)
     {
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         using var session = new InferenceSession(onnx, options);
         var shape = x.Shape.ToArray();
         NamedOnnxValue input = model.Layers[0] is Embedding
