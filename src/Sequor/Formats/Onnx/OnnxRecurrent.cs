@@ -29,6 +29,8 @@ internal static class OnnxRecurrent
         if (!layer.ReturnSequences)
         {
             var last = graph.Node("Squeeze", $"{name}/last", [finalStates, graph.Int64s($"{name}/axis0", 0)]);
+            // a row of padding only has sequence length 0, whose Y_h the ONNX spec leaves open (ONNX Runtime gives
+            // zeros); Keras gives the zero initial state, so it is set explicitly
             return mask is null ? last : graph.Node("Mul", $"{name}/last_if_any", [last, mask.AnyStep]);
         }
         var states = graph.Node("Squeeze", $"{name}/sequence", [y!, graph.Int64s($"{name}/axis2", 2)]);  // [N, T, H]
@@ -54,7 +56,7 @@ internal static class OnnxRecurrent
         {
             forward = graph.Node("Gather", $"{name}/forward_last", [finalStates, graph.Int64($"{name}/direction0", 0)], OnnxAttribute.Int("axis", 0));
             reverse = graph.Node("Gather", $"{name}/backward_last", [finalStates, graph.Int64($"{name}/direction1", 1)], OnnxAttribute.Int("axis", 0));
-            if (mask is not null)
+            if (mask is not null)  // sequence length 0: see Layer
             {
                 forward = graph.Node("Mul", $"{name}/forward_last_if_any", [forward, mask.AnyStep]);
                 reverse = graph.Node("Mul", $"{name}/backward_last_if_any", [reverse, mask.AnyStep]);
