@@ -162,11 +162,12 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DropoutIsLeftOutAndTheStackOfTheChapterModelsAgrees()
+    public void DropoutIsLeftOutAndADeepMaskedStackAgrees()
     {
         var model = Built([Steps], 0.5,
             new Embedding(Vocabulary, 16, maskZero: true),
             new Dropout(0.3f),
+            new Dense(10, Activation.Tanh),  // the mask passes through Dense to the recurrent layers, as in Keras
             new LSTM(8, dropout: 0.3f, recurrentDropout: 0.2f, returnSequences: true),
             new GRU(8, returnSequences: true, goBackwards: true),
             new Bidirectional(new SimpleRNN(6, returnSequences: true), MergeMode.Ave),
