@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
 using Sequor.Layers;
+using Sequor.Tests.Formats;
 using Sequor.Training;
 
 namespace Sequor.Tests.Models;
@@ -52,5 +55,57 @@ public class KerasSummaryTests
              Optimizer params: 8,811 (34.42 KB)
 
             """.ReplaceLineEndings("\n"), text);
+    }
+
+    private static string KerasPython => Path.Combine(SharedData.Root ?? "/nonexistent", "tools", "keras", "keras-python");
+
+    /// <summary>
+    /// The other way: a model of open length that Sequor trained (Adam) and saved; real Keras 3.15.1 opens the file,
+    /// prints the same summary (None time axis, Optimizer params) and predicts the same at a length it never saw.
+    /// </summary>
+    [SkippableFact]
+    public void KerasPrintsTheSameSummaryForAnOpenLengthModelSequorTrained()
+    {
+        Skip.If(!File.Exists(KerasPython), "../shared/tools/keras/keras-python is absent: real Keras is not here");
+        var probe = Run("-c", "import numpy, h5py, scipy, keras");
+        Skip.If(probe.Exit != 0, $"real Keras 3.15.1 cannot start here (numpy, h5py or scipy missing?): {probe.Error.Trim().Split('\n')[^1]}");
+
+        using var folder = new TempDirectory();
+        string path = folder.File("trained.keras");
+        using (var model = Sequential.Load(Path.Combine(FixtureDirectory, "open_length_masked_lstm_gru_trained.keras")))
+        {
+            model.Compile(new Adam(0.01f), Loss.BinaryCrossentropy);
+            var random = new Random(2);
+            var x = new Tensor(Enumerable.Range(0, 32 * 9).Select(_ => (Real)random.Next(50)).ToArray(), 32, 9);
+            model.Fit(x, new Tensor(Enumerable.Range(0, 32).Select(i => (Real)(i % 2)).ToArray(), 32, 1), epochs: 2, batchSize: 8, verbose: 0);
+            model.Save(path);
+        }
+        using var loaded = Sequential.Load(path);
+        var ids = new Tensor([0, 0, 3, 4, 5, 1, 2, 3, 4, 5], 2, 5);
+        var predicted = loaded.Predict(ids);
+
+        string script = $"import sys, numpy, keras\nm = keras.saving.load_model('{path}')\n"
+            + "l = []\nm.summary(print_fn=lambda t, line_break=False: l.append(t))\nsys.stdout.write(''.join(l))\n"
+            + "print(' '.join(repr(float(v)) for v in m.predict(numpy.array([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]]), verbose=0).ravel()))\n";
+        var (exit, output, error) = Run("-c", script);
+        Assert.True(exit == 0, error);
+        string summary = loaded.SummaryText();
+        Assert.StartsWith(summary, output);
+        Assert.Contains("(None, None, 8)", summary);
+        Assert.Contains(" Optimizer params: 1,468 (5.73 KB)", summary);  // iteration, learning rate, Adam's two slots of 733
+        var keras = output[summary.Length..].Trim().Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(2, keras.Length);
+        for (int i = 0; i < 2; i++) Assert.True(Math.Abs(keras[i] - predicted.Span[i]) < 1e-5, $"row {i}: Keras {keras[i]}, Sequor {predicted.Span[i]}");
+    }
+
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo(KerasPython) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
     }
 }
