@@ -41,7 +41,7 @@ public class OpenLengthCliTests
     }
 
     [Fact]
-    public void TrainTakesMaxlenAndTheCheckpointStaysOpenAndReadsTextAtThatLength()
+    public void TrainTakesMaxlenAndTheCheckpointStaysOpenAndReadsAndEvaluatesTextAtThatLength()
     {
         using var folder = new TempDirectory();
         var random = new Random(3);
@@ -75,6 +75,12 @@ public class OpenLengthCliTests
         File.WriteAllLines(reviews, ["a wonderful superb film", "an awful boring plot"]);
         var (predictExit, predictions, predictError) = CliRunner.Run("predict", checkpoint, "--input", reviews);
         Assert.True(predictExit == 0, predictError);
-        Assert.Equal(2, predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var lines = predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.Matches(@"^[0-9.E-]+\t(pos|neg)$", l));
+
+        var (evaluateExit, evaluation, evaluateError) = CliRunner.Run("evaluate", checkpoint, "--data", data);
+        Assert.True(evaluateExit == 0, evaluateError);
+        Assert.Matches(@"^120 samples - loss: \d\.\d{4} - accuracy: \d\.\d{4}", evaluation);
     }
 }
