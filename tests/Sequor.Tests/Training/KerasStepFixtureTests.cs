@@ -11,8 +11,9 @@ namespace Sequor.Tests.Training;
 /// optimizer and loss from its <c>compile_config</c> — takes the same two steps, and after each must hold Keras's
 /// loss, step count, weights and optimizer slots (in Keras's order) within <see cref="Tolerance"/>.
 /// The cases cover RMSprop (plain, rho + momentum, centered), Adam (plain, amsgrad), SGD (plain, momentum,
-/// nesterov) across LSTM, GRU (reset_after true and false), SimpleRNN, stacked, Bidirectional (concat, sum, ave) and
-/// mask_zero models with sigmoid/binary and softmax/categorical heads; dropout is 0, so a step is deterministic.
+/// nesterov; clipnorm, clipvalue, global_clipnorm) across LSTM, GRU (reset_after true and false), SimpleRNN, stacked,
+/// Bidirectional (concat, sum, ave) and mask_zero models with sigmoid/binary and softmax/categorical heads; dropout is
+/// 0, so a step is deterministic.
 /// </summary>
 /// <remarks>
 /// Where a gradient is near zero, RMSprop's and Adam's 1/(√v + ε) turn its float32 rounding (which depends on
@@ -37,9 +38,9 @@ public class KerasStepFixtureTests(ITestOutputHelper log)
     public void FixturesCoverEveryOptimizerVariantAndLayerKind()
     {
         var names = FixtureNames();
-        Assert.Equal(18, names.Length);
+        Assert.Equal(21, names.Length);
         foreach (var part in new[] { "rmsprop", "rmsprop_momentum", "rmsprop_centered", "adam", "amsgrad", "sgd", "sgd_momentum", "sgd_nesterov",
-                     "lstm", "gru", "reset_before", "simple_rnn", "bidirectional", "masked", "softmax", "stacked" })
+                     "lstm", "gru", "reset_before", "simple_rnn", "bidirectional", "masked", "softmax", "stacked", "_clipnorm", "clipvalue", "global_clipnorm" })
             Assert.Contains(names, n => n.Contains(part, StringComparison.Ordinal));
     }
 

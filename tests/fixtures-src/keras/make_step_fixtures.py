@@ -2,7 +2,7 @@
 
 Run with real Keras 3.6.0 on torch (the Keras of this workspace where training works):
 
-    KERAS_TORCH=1 ../shared/tools/keras/keras-python tests/fixtures-src/keras/make_step_fixtures.py
+    KERAS_TORCH=1 ../shared/tools/keras/keras-python tests/fixtures-src/keras/make_step_fixtures.py [case ...]
 
 For each case it builds a small Keras model (Embedding -> recurrent layer(s) -> Dense head, dropout 0 so a step is
 deterministic), compiles it with the case's optimizer and loss, saves it as <name>.keras (compiled, not yet
@@ -88,6 +88,10 @@ CASES = {
     "lstm_softmax_adam": (lambda: [recurrent("LSTM")], False, CLASSES, lambda: keras.optimizers.Adam(0.01)),
     "masked_gru_softmax_rmsprop_momentum": (lambda: [recurrent("GRU")], True, CLASSES, lambda: keras.optimizers.RMSprop(0.01, momentum=0.9)),
     "bidirectional_simple_rnn_softmax_sgd_momentum": (lambda: [layers.Bidirectional(recurrent("SimpleRNN"), merge_mode="ave")], False, CLASSES, lambda: keras.optimizers.SGD(0.1, momentum=0.5)),
+    # gradient clipping before the update (small limits, so that they do clip)
+    "lstm_adam_clipnorm": (lambda: [recurrent("LSTM")], False, 1, lambda: keras.optimizers.Adam(0.01, clipnorm=0.01)),
+    "gru_sgd_momentum_clipvalue": (lambda: [recurrent("GRU")], False, 1, lambda: keras.optimizers.SGD(0.1, momentum=0.9, clipvalue=0.002)),
+    "masked_lstm_rmsprop_global_clipnorm": (lambda: [recurrent("LSTM")], True, 1, lambda: keras.optimizers.RMSprop(0.01, global_clipnorm=0.02)),
 }
 
 
@@ -181,9 +185,11 @@ def main():
     if keras.backend.backend() != "torch":
         sys.exit("run with KERAS_TORCH=1 (Keras 3.6.0 on torch): training needs the torch backend here")
     os.makedirs(OUT, exist_ok=True)
+    only = sys.argv[1:]  # case names to (re)write; all when none are given. Seeds follow the order of CASES.
     for seed, name in enumerate(CASES, start=1):
-        make(name, seed)
-        print("wrote", name)
+        if not only or name in only:
+            make(name, seed)
+            print("wrote", name)
 
 
 if __name__ == "__main__":
