@@ -40,6 +40,7 @@ internal sealed record ModelMetadata(string[] ClassNames, int Maxlen, int NumWor
         if (model.ClassNames is not null || model.Vectorizer is not null) return;
         if (Load(path) is not { } side) return;
         model.ClassNames = side.ClassNames;
+        if (model.HasOpenLength) model.Maxlen ??= side.Maxlen;
         model.Vectorizer = side.Vectorizer;
     }
 

@@ -39,7 +39,8 @@ internal static class EvaluateCommand
     {
         int vocabulary = ModelSource.Vocabulary(model) ?? metadata?.NumWords
             ?? throw new SequorException($"model '{model.Name}': cannot tell its vocabulary (no Embedding, no one-hot input)");
-        int maxlen = model.InputShape[0];
+        // a model of open length: the length it was trained with when known, else pad_sequences's default (the longest)
+        int? maxlen = model.HasOpenLength ? model.Maxlen ?? metadata?.Maxlen : model.InputShape[0];
         LabeledSequences test;
         bool textData = Dataset.IsText(source);
         if (model.Vectorizer is { } vectorizer)
@@ -59,6 +60,7 @@ internal static class EvaluateCommand
             var dataset = Dataset.Load(source, vocabulary, options);
             test = dataset.Test ?? dataset.Train;
         }
-        return (Sequences.PadToTensor(Dataset.Clip(test.X, vocabulary), maxlen), Dataset.Labels(test.Y));
+        var ids = Dataset.Clip(test.X, vocabulary);
+        return (Sequences.PadToTensor(ids, maxlen ?? Math.Max(1, ids.Max(r => r.Length))), Dataset.Labels(test.Y));
     }
 }

@@ -51,7 +51,10 @@ internal static class PredictCommand
                 throw new SequorException($"--input '{path}': raw text needs a model trained on text (its .keras file carries the vectorizer); this model takes token ids (.npy or .json)");
             return model.Vectorize(File.ReadAllLines(path));
         }
-        return Sequences.PadToTensor(ReadIds(path), model.InputShape[0]);
+        var ids = ReadIds(path);
+        if (ids.Length == 0) throw new SequorException($"--input '{path}': no sequences");
+        // a model of open length takes the input's own length: pad_sequences's default, the longest row (pre-padded)
+        return Sequences.PadToTensor(ids, model.HasOpenLength ? Math.Max(1, ids.Max(r => r.Length)) : model.InputShape[0]);
     }
 
     private static int[][] ReadIds(string path)

@@ -50,7 +50,9 @@ internal static class TrainCommand
             var dataset = Dataset.Load(result.GetValue(data)!, words, options);
             int classes = Math.Max(2, dataset.ClassNames.Length);
             using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);
-            int modelLength = network.InputShape[0];
+            // a model of open length (Keras's Input(shape=(None,))) trains on --maxlen and keeps it for its texts
+            int modelLength = network.HasOpenLength ? length : network.InputShape[0];
+            if (network.HasOpenLength) network.Maxlen = length;
             var (train, validation) = dataset.SplitValidation(split);
             var x = Sequences.PadToTensor(train.X, modelLength);
             var valX = Sequences.PadToTensor(validation.X, modelLength);

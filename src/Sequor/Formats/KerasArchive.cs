@@ -41,8 +41,10 @@ internal static class KerasArchive
             throw new SequorException(zip.GetEntry("model.weights.npz") is not null
                 ? "the weights are stored as model.weights.npz, which Sequor does not read (save with the default h5 weights format)"
                 : $"the archive has no {Weights}");
-        var (model, shape) = KerasConfigReader.Read(config, version, inputShape);
+        var read = KerasConfigReader.Read(config, version, inputShape);
+        var (model, shape) = read;
         LegacyH5.BuildForLoading(model, shape, weightsEntry.Length);
+        if (read.OpenLength) model.OpenLength();
         using var weights = ReadBytes(weightsEntry, long.MaxValue);
         using var file = H5Reading.Open(weights);
         WeightsH5.Load(file, model, weights.Length);
@@ -153,6 +155,8 @@ internal static class KerasArchive
                 ["class_names"] = model.ClassNames is null ? null : new JsonArray(model.ClassNames.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray()),
                 ["vectorizer"] = model.Vectorizer?.ToJson(),
             };
+            // a model of open length keeps the length its texts are padded to (Keras's config cannot say it)
+            if (model.HasOpenLength && model.Maxlen is int maxlen) extra["maxlen"] = maxlen;
             WriteEntry(zip, SequorEntry, Encoding.UTF8.GetBytes(extra.ToJsonString()));
         }
     }
@@ -165,6 +169,7 @@ internal static class KerasArchive
             root = JsonNode.Parse(text) as JsonObject ?? throw new SequorException($"{SequorEntry} is not a JSON object");
             if ((string?)root["format"] != SequorFormat || (int?)root["version"] != 1)
                 throw new SequorException($"{SequorEntry} is not a {SequorFormat} version 1 object");
+            if (root["maxlen"] is JsonNode maxlen && model.HasOpenLength) model.Maxlen = (int)maxlen;
             if (root["class_names"] is JsonArray names)
                 model.ClassNames = names.Select(n => (string?)n ?? throw new SequorException($"{SequorEntry}: class_names holds a non-string")).ToArray();
         }

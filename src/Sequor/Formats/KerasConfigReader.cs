@@ -23,8 +23,14 @@ internal sealed class KerasConfigReader
 
     private KerasConfigReader(bool keras2) => this.keras2 = keras2;
 
-    /// <summary>A parsed model: its layers, not built, and the input shape without the batch axis.</summary>
-    internal sealed record Result(Sequential Model, int[] InputShape);
+    /// <summary>
+    /// A parsed model: its layers, not built, and the input shape without the batch axis. With
+    /// <see cref="OpenLength"/> the file leaves the time axis open (None) and InputShape holds length 1 there.
+    /// </summary>
+    internal sealed record Result(Sequential Model, int[] InputShape)
+    {
+        public bool OpenLength { get; init; }
+    }
 
     /// <summary>True when a file of <paramref name="kerasVersion"/> means Keras 2's hard_sigmoid (absent = Keras 1).</summary>
     internal static bool IsKeras2OrOlder(string? kerasVersion)
@@ -93,6 +99,9 @@ internal sealed class KerasConfigReader
         if (inputShapeOverride is not null) return new Result(model, inputShapeOverride.ToArray());
         if (shape is null)
             throw new SequorException($"model '{name}' config does not say its input shape; pass the input shape to Load");
+        // Keras's Input(shape=(None,)) or (None, depth): any sequence length; the weights do not depend on it.
+        if (shape[0] is null && shape.Length <= 2 && shape.Skip(1).All(d => d is not null))
+            return new Result(model, [1, .. shape.Skip(1).Select(d => d!.Value)]) { OpenLength = true };
         if (shape.Any(d => d is null))
             throw new SequorException($"model '{name}' has input shape {FormatShape(shape)} with an open (None) dimension; pass the input shape to Load");
         return new Result(model, shape.Select(d => d!.Value).ToArray());

@@ -33,7 +33,8 @@ internal static class KerasConfigWriter
     {
         if (!model.IsBuilt) throw new SequorException($"model '{model.Name}' is not built: call Build(inputShape) before saving");
         bool k3 = style == Style.Keras3;
-        var batchShape = BatchShape(model.InputShape);
+        bool open = model.HasOpenLength;
+        var batchShape = BatchShape(model.InputShape, open);
         var layers = new JsonArray();
         string inputName = k3 ? "input_layer" : model.Layers[0].Name + "_input";
         var inputConfig = new JsonObject
@@ -54,9 +55,10 @@ internal static class KerasConfigWriter
             {
                 // Keras 2 records the model input on its first layer as well.
                 config.Insert(2, "batch_input_shape", batchShape.DeepClone());
-                if (layer is Embedding) config["input_length"] = model.InputShape[0];
+                if (layer is Embedding) config["input_length"] = open ? null : model.InputShape[0];
             }
-            layers.Add(Entry(layer.ClassName, config, k3 ? BatchShape(layer.InputShape) : null, k3));
+            // the model's input is all time axis; further inputs have one when they are sequences (rank two and more)
+            layers.Add(Entry(layer.ClassName, config, k3 ? BatchShape(layer.InputShape, open && (i == 0 || layer.InputShape.Count >= 2)) : null, k3));
         }
 
         var modelConfig = new JsonObject { ["name"] = model.Name };
@@ -80,10 +82,12 @@ internal static class KerasConfigWriter
         return root;
     }
 
-    private static JsonArray BatchShape(IReadOnlyList<int> shape)
+    // openTime: the shape's time axis (its first, after the batch) is None, as a model of open length has it.
+    private static JsonArray BatchShape(IReadOnlyList<int> shape, bool openTime)
     {
         var array = new JsonArray { null };
-        foreach (var d in shape) array.Add((JsonNode)d);  // JsonValue, not Add<T>: no reflection, trimming-safe
+        for (int i = 0; i < shape.Count; i++)
+            array.Add(openTime && i == 0 ? null : (JsonNode)shape[i]);  // JsonValue, not Add<T>: no reflection, trimming-safe
         return array;
     }
 

@@ -30,8 +30,10 @@ internal static class LegacyH5
             throw new SequorException("no model_config attribute: this is not a Keras full-model .h5 file");
         }
         string? version = H5Reading.StringAttribute(file, "keras_version");
-        var (model, shape) = KerasConfigReader.Read(config, version, inputShape);
+        var read = KerasConfigReader.Read(config, version, inputShape);
+        var (model, shape) = read;
         BuildForLoading(model, shape, stream.Length);
+        if (read.OpenLength) model.OpenLength();
         if (!file.LinkExists("model_weights")) throw new SequorException("no model_weights group");
         LoadWeights(file.Group("model_weights"), model, stream.Length);
         if (H5Reading.StringAttribute(file, "training_config") is { Length: > 0 } training)

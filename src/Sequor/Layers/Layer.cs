@@ -126,12 +126,13 @@ public abstract class Layer
 
     /// <summary>
     /// The same layer for another shard of the batch: its own buffers and gradients, the same weight values.
+    /// <paramref name="shape"/> builds it for another sequence length (a model of open length).
     /// </summary>
-    internal Layer Replicate()
+    internal Layer Replicate(int[]? shape = null)
     {
         var replica = CloneConfiguration();
         replica.Name = Name;
-        replica.Build(inputShape ?? throw NotBuilt(), new RandomGenerator(0));
+        replica.Build(shape ?? inputShape ?? throw NotBuilt(), new RandomGenerator(0));
         for (int i = 0; i < weights.Count; i++) replica.weights[i].Value = weights[i].Value;
         return replica;
     }

@@ -19,9 +19,17 @@ public sealed partial class Sequential
     /// warning line on standard error, and the model loads anyway.
     /// </summary>
     /// <param name="path">The model file.</param>
-    /// <param name="inputShape">The input shape without the batch axis; needed only when the file leaves the sequence length open.</param>
+    /// <param name="inputShape">The input shape without the batch axis, to fix a length the file leaves open (None); without it
+    /// such a model takes any length (<see cref="HasOpenLength"/>).</param>
     /// <exception cref="SequorException">The file is missing, damaged, or holds a model Sequor cannot run; the message names the file and the problem.</exception>
-    public static Sequential Load(string path, int[]? inputShape = null) => ModelFile.Load(path, inputShape);
+    public static Sequential Load(string path, int[]? inputShape = null)
+    {
+        var model = ModelFile.Load(path, inputShape);
+        // As Keras's compile_from_config: a model loaded compiled has its optimizer built (slots at zero when the file
+        // held none), so that summary counts the optimizer's variables as Keras does.
+        model.Optimizer?.Build(model.TrainableWeights());
+        return model;
+    }
 
     /// <summary>Saves only the weights: <c>.weights.h5</c> in Keras 3's layout, any other <c>.h5</c> in Keras 2's.</summary>
     public void SaveWeights(string path) => ModelFile.SaveWeights(this, path);

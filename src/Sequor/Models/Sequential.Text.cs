@@ -34,7 +34,7 @@ public sealed partial class Sequential
     private Tensor Vectorize(TextVectorizer vectorizer, IReadOnlyList<string> texts)
     {
         if (!IsBuilt) throw new SequorException($"model '{Name}' is not built: call Build(inputShape) before predicting on texts");
-        int maxlen = InputShape[0];
+        int maxlen = Maxlen ?? throw new SequorException($"model '{Name}' takes any sequence length and does not say the length its texts were padded to (set Maxlen)");
         if (vectorizer.OutputSequenceLength is int n)
         {
             // Keras's TextVectorization pads at the end; such rows go in as they are, never padded again at the front

@@ -173,6 +173,7 @@ public sealed partial class Sequential : IDisposable
     /// <summary>Replicas for <paramref name="shards"/> shards, the step count (dropout seeds) and the batch in place.</summary>
     private void BeginBatch(Tensor x, bool training, int shards)
     {
+        AdoptLength(x);
         EnsureReplicas(shards);
         if (training) step++;
         batchInput = x;
@@ -248,6 +249,7 @@ public sealed partial class Sequential : IDisposable
     /// </summary>
     private Tensor ForwardInference(Tensor x, int shards)
     {
+        AdoptLength(x);
         int workers = Math.Max(1, Math.Min(threads, shards));
         EnsureReplicas(workers);
         batchInput = x;
@@ -337,7 +339,7 @@ public sealed partial class Sequential : IDisposable
         if (!IsBuilt) throw NotBuilt();
         while (replicas.Count < shards)
         {
-            replicas.Add(layers.Select(l => l.Replicate()).ToArray());
+            replicas.Add(ReplicateLayers());
             replicas[^1][0].InputGradientUnused = true;  // the model's input is data
             var stack = replicas[^1];
             for (int l = 0; l + 1 < stack.Length; l++)
@@ -368,6 +370,7 @@ public sealed partial class Sequential : IDisposable
     {
         if (!IsBuilt) throw NotBuilt();
         if (x.Rank >= 1 && x.Dim(0) == 0) throw new SequorException($"{operation}: the input has no samples");
+        AdoptLength(x);
         if (x.Rank == inputShape!.Length + 1 && x.Shape[1..].SequenceEqual(inputShape)) return;
         if (TakesIdsAsOneHot(x))
         {
@@ -395,6 +398,7 @@ public sealed partial class Sequential : IDisposable
     /// </summary>
     internal void GatherInput(Tensor x, ReadOnlySpan<int> indices, Tensor batch)
     {
+        AdoptLength(x);
         bool givenIds = TakesIdsAsOneHot(x), recurrentFirst = layers[0] is Recurrent;
         if (recurrentFirst && !givenIds && inputShape![1] >= 16 && TryGatherOneHotColumns(x, indices, batch)) return;
         if (recurrentFirst || !givenIds)

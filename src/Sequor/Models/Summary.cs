@@ -8,7 +8,10 @@ public sealed partial class Sequential
 {
     /// <summary>
     /// Prints Keras 3's summary table: <c>Layer (type)</c>, <c>Output Shape</c>, <c>Param #</c>, then the
-    /// total, trainable and non-trainable parameter counts with their size (float32, 1024-based units).
+    /// total, trainable and non-trainable parameter counts with their size (float32, 1024-based units), and for a
+    /// compiled model whose optimizer is built (it has stepped, or the model was loaded compiled) Keras's
+    /// <c>Optimizer params</c>: the optimizer's variables — iteration, learning rate and its slots — which the total
+    /// includes (keras/src/utils/summary_utils.py). A model of open length shows its time axis as <c>None</c>.
     /// The table is 76 characters wide, as Keras prints it when the output is not a terminal.
     /// </summary>
     public void Summary(TextWriter? writer = null) => (writer ?? Console.Out).Write(SummaryText());
@@ -27,16 +30,20 @@ public sealed partial class Sequential
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            string shape = layer.IsBuilt ? Layer.FormatShape(layer.OutputShape) : "?";
+            string shape = layer.IsBuilt ? FormatLayerShape(layer.OutputShape) : "?";
             string count = layer.IsBuilt ? Thousands(layer.CountParams()) : "0 (unbuilt)";
             sb.Append(Row('│', cells, $"{layer.Name} ({layer.ClassName})", shape, count));
             sb.Append(i < layers.Count - 1 ? Border('├', '─', '┼', '┤', cells) : Border('└', '─', '┴', '┘', cells));
         }
         long trainable = layers.SelectMany(l => l.Weights).Where(w => w.Trainable).Sum(w => (long)w.Value.Length);
-        long total = layers.Sum(l => (long)l.CountParams());
+        long weights = layers.Sum(l => (long)l.CountParams());
+        // Keras 3.15's iteration is an int32 and the learning rate a float32: every optimizer variable takes 4 bytes
+        long? optimizer = Optimizer is { Variables: not null } built ? 2 + built.State.Sum(s => (long)s.Length) : null;
+        long total = weights + (optimizer ?? 0);
         sb.Append($" Total params: {Thousands(total)} ({Bytes(total * 4)})\n");
         sb.Append($" Trainable params: {Thousands(trainable)} ({Bytes(trainable * 4)})\n");
-        sb.Append($" Non-trainable params: {Thousands(total - trainable)} ({Bytes((total - trainable) * 4)})\n");
+        sb.Append($" Non-trainable params: {Thousands(weights - trainable)} ({Bytes((weights - trainable) * 4)})\n");
+        if (optimizer is long variables) sb.Append($" Optimizer params: {Thousands(variables)} ({Bytes(variables * 4)})\n");
         return sb.ToString();
     }
 

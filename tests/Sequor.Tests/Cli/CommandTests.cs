@@ -238,6 +238,8 @@ public class CommandTests : IDisposable
         Assert.True(exit == 0, error);
         var (_, summary, _) = CliRunner.Run("summary", checkpoint);
         Assert.Contains("(None, 40, 8)", summary);
-        Assert.Contains("Total params: 4,173", summary);
+        Assert.Contains("Trainable params: 4,173", summary);
+        Assert.Contains("Optimizer params: 4,175", summary);  // the checkpoint is compiled: iteration, learning rate, RMSprop's velocities
+        Assert.Contains("Total params: 8,348", summary);
     }
 }

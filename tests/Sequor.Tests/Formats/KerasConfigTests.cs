@@ -60,12 +60,24 @@ public class KerasConfigTests
     }
 
     [Fact]
-    public void OpenSequenceLengthNeedsAnInputShape()
+    public void OpenSequenceLengthReadsAsOpenUnlessAShapeIsGiven()
     {
         const string json = """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, null]}}, {"class_name": "Embedding", "config": {"name": "e", "input_dim": 5, "output_dim": 2}}]}}""";
+        var open = KerasConfigReader.Read(json, "2.11.0", null);
+        Assert.True(open.OpenLength);
+        Assert.Equal([1], open.InputShape);
+        var given = KerasConfigReader.Read(json, "2.11.0", [9]);
+        Assert.False(given.OpenLength);
+        Assert.Equal([9], given.InputShape);
+    }
+
+    [Fact]
+    public void AnOpenDimensionOtherThanTheTimeAxisNeedsAnInputShape()
+    {
+        const string json = """{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5, null]}}, {"class_name": "SimpleRNN", "config": {"name": "r", "units": 2}}]}}""";
         var e = Assert.Throws<SequorException>(() => KerasConfigReader.Read(json, "2.11.0", null));
-        Assert.Contains("None", e.Message);
-        Assert.Equal([9], KerasConfigReader.Read(json, "2.11.0", [9]).InputShape);
+        Assert.Contains("(None, 5, None)", e.Message);
+        Assert.Equal([5, 3], KerasConfigReader.Read(json, "2.11.0", [5, 3]).InputShape);
     }
 
     /// <summary>Every layer and option Sequor has survives .h5 and .keras, Keras 2 and Keras 3 forms.</summary>
