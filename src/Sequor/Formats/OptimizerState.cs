@@ -145,6 +145,8 @@ internal static class OptimizerState
         return Restore(model, datasets, layout, fileLength, (optimizer, variables, slots) =>
         {
             int first = keras3 ? 2 : 1;
+            // Like a .keras store, Keras 3 saves a compiled model that never trained with only iteration and learning rate.
+            if (keras3 && datasets.Count == 2) return [];
             if (datasets.Count != first + slots) return null;
             return Enumerable.Range(0, slots).Select(j => first + (legacyOptimizer && !keras3 ? LegacyPosition(optimizer, variables, j) : j)).ToArray();
         }, hasLearningRate: keras3);
