@@ -106,6 +106,44 @@ internal static class OptimizerState
     }
 
     /// <summary>
+    /// Adds the <c>optimizer_weights</c> group of a .h5 as Keras 3's legacy writer lays it out: the optimizer's
+    /// variables in order (iteration, learning rate, then the slots) under <c>&lt;name&gt;/…</c>, listed in
+    /// <c>weight_names</c>. Keras 3 restores them by position with <c>optimizer.set_weights</c>.
+    /// </summary>
+    internal static void WriteKeras3Legacy(H5Group root, Sequential model)
+    {
+        var optimizer = model.Optimizer!;
+        var (iterations, slots, variables) = Current(model);
+        var paths = model.Layers.SelectMany(l => LegacyH5.Keras3WeightPaths(model, l).Zip(l.Weights)).ToDictionary(p => p.Second, p => p.First);
+        string prefix = CompileConfig.ClassName(optimizer);
+        var group = new H5Group();
+        var weightNames = new List<string> { $"{prefix}/iteration", $"{prefix}/learning_rate" };
+        LegacyH5.AddDataset(group, weightNames[0], iterations);
+        LegacyH5.AddDataset(group, weightNames[1], (float)optimizer.LearningRate);
+        var map = Slots(optimizer, variables.Length);
+        for (int j = 0; j < slots.Length; j++)
+        {
+            var variable = variables[map[j].Variable];
+            string path = paths.TryGetValue(variable, out var p) ? p : variable.Name;
+            // Keras 3 names a slot after its variable's path and the slot kind: SGD/sequential_dense_kernel_momentum.
+            string name = $"{prefix}/{path.Replace('/', '_')}_{Keras3SlotName(map[j].Slot)}";
+            weightNames.Add(name);
+            LegacyH5.AddDataset(group, name, new Tensor(slots[j].ToArray(), variable.Value.Shape.ToArray()));
+        }
+        group.Attributes["weight_names"] = weightNames.ToArray();
+        root["optimizer_weights"] = group;
+    }
+
+    // Keras 2.11's slot names (m, v, vhat) as Keras 3 calls them.
+    private static string Keras3SlotName(string keras2Slot) => keras2Slot switch
+    {
+        "m" => "momentum",
+        "v" => "velocity",
+        "vhat" => "velocity_hat",
+        _ => keras2Slot,
+    };
+
+    /// <summary>
     /// Restores the state of the compiled model's optimizer from <c>optimizer/vars</c> of a Keras 3 store.
     /// Returns null when restored (or nothing was stored), else why not.
     /// </summary>

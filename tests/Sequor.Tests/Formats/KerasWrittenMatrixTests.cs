@@ -38,6 +38,9 @@ public class KerasWrittenMatrixTests
             model.GetProperty("params").GetInt64(), model.GetProperty("optimizer").GetString()!);
     }
 
+    /// <summary>The fixed inputs (and Keras's outputs) of one matrix model.</summary>
+    internal static Case CaseNamed(string name) => Cases.Value[name];
+
     public static TheoryData<string, string> Files()
     {
         var data = new TheoryData<string, string>();
