@@ -137,11 +137,16 @@ internal static class KerasConfigWriter
             ("embeddings_regularizer", null), ("activity_regularizer", null), ("embeddings_constraint", null),
             ("mask_zero", e.MaskZero));
 
-        private JsonObject Dense(Dense d) => Add(Common(d, d.Name),
-            ("units", d.Units), ("activation", d.Activation.Name), ("use_bias", d.UseBias),
-            ("kernel_initializer", Initializer(d.KernelInitializer)), ("bias_initializer", Initializer(d.BiasInitializer)),
-            ("kernel_regularizer", null), ("bias_regularizer", null), ("activity_regularizer", null),
-            ("kernel_constraint", null), ("bias_constraint", null));
+        private JsonObject Dense(Dense d)
+        {
+            var config = Add(Common(d, d.Name),
+                ("units", d.Units), ("activation", d.Activation.Name), ("use_bias", d.UseBias),
+                ("kernel_initializer", Initializer(d.KernelInitializer)), ("bias_initializer", Initializer(d.BiasInitializer)),
+                ("kernel_regularizer", null), ("bias_regularizer", null));
+            // Keras 3's Dense does not list activity_regularizer in its config.
+            if (!Keras3) config["activity_regularizer"] = null;
+            return Add(config, ("kernel_constraint", null), ("bias_constraint", null));
+        }
 
         private JsonObject Recurrent(Recurrent r, string name)
         {

@@ -115,13 +115,15 @@ internal static class OptimizerState
         var optimizer = model.Optimizer!;
         var (iterations, slots, variables) = Current(model);
         var paths = model.Layers.SelectMany(l => LegacyH5.Keras3WeightPaths(model, l).Zip(l.Weights)).ToDictionary(p => p.Second, p => p.First);
-        string prefix = CompileConfig.ClassName(optimizer);
+        // Keras 3 prefixes the optimizer's variable paths with its name (rmsprop, adam, SGD).
+        string prefix = optimizer.Name;
         var group = new H5Group();
         var weightNames = new List<string> { $"{prefix}/iteration", $"{prefix}/learning_rate" };
         LegacyH5.AddDataset(group, weightNames[0], iterations);
         LegacyH5.AddDataset(group, weightNames[1], (float)optimizer.LearningRate);
         var map = Slots(optimizer, variables.Length);
-        for (int j = 0; j < slots.Length; j++)
+        // An optimizer that never stepped has no slots yet; Keras 3 then writes only the iteration and learning rate.
+        for (int j = 0; j < (optimizer.Variables is null ? 0 : slots.Length); j++)
         {
             var variable = variables[map[j].Variable];
             string path = paths.TryGetValue(variable, out var p) ? p : variable.Name;

@@ -200,12 +200,12 @@ public class OptimizerStateTests
             var group = file.Group("optimizer_weights");
             var names = group.Attribute("weight_names").Read<string[]>();
             Assert.Equal(2 + 3 * variables, names.Length);
-            Assert.Equal(["Adam/iteration", "Adam/learning_rate"], names[..2]);
-            Assert.Equal($"Adam/{model.Name}_embedding_embeddings_momentum", names[2]);
-            Assert.Equal($"Adam/{model.Name}_embedding_embeddings_velocity", names[3]);
+            Assert.Equal(["adam/iteration", "adam/learning_rate"], names[..2]);
+            Assert.Equal($"adam/{model.Name}_embedding_embeddings_momentum", names[2]);
+            Assert.Equal($"adam/{model.Name}_embedding_embeddings_velocity", names[3]);
             Assert.EndsWith("_velocity_hat", names[^1]);
-            Assert.Equal(2L, group.Dataset("Adam/iteration").Read<long>());
-            Assert.Equal(0.01f, group.Dataset("Adam/learning_rate").Read<float>());
+            Assert.Equal(2L, group.Dataset("adam/iteration").Read<long>());
+            Assert.Equal(0.01f, group.Dataset("adam/learning_rate").Read<float>());
             Assert.Equal(model.Optimizer!.State[0], group.Dataset(names[2]).Read<float[]>());
             Assert.Equal(model.Optimizer!.State[1], group.Dataset(names[3]).Read<float[]>());
         }

@@ -29,33 +29,36 @@ VOCAB, STEPS = 12, 7
 
 
 def matrix():
-    """(name, input kind, layers, head units); a head of 1 unit is sigmoid, more is softmax."""
+    """(name, input kind, layers factory, head units); a head of 1 unit is sigmoid, more is softmax.
+
+    Layers are made only when their model is, after clear_session, so every model names them lstm, lstm_1, … afresh.
+    """
     L = layers
     return [
-        ("simplernn", "ids", [L.Embedding(VOCAB, 4), L.SimpleRNN(3)], 1),
-        ("simplernn_relu", "ids", [L.Embedding(VOCAB, 4), L.SimpleRNN(3, activation="relu")], 1),
-        ("lstm", "ids", [L.Embedding(VOCAB, 4), L.LSTM(3)], 1),
-        ("gru_reset_after", "ids", [L.Embedding(VOCAB, 4), L.GRU(3, reset_after=True)], 2),
-        ("gru_reset_before", "ids", [L.Embedding(VOCAB, 4), L.GRU(3, reset_after=False)], 3),
-        ("dropout", "ids", [L.Embedding(VOCAB, 4), L.LSTM(3, dropout=0.3, recurrent_dropout=0.2),
+        ("simplernn", "ids", lambda: [L.Embedding(VOCAB, 4), L.SimpleRNN(3)], 1),
+        ("simplernn_relu", "ids", lambda: [L.Embedding(VOCAB, 4), L.SimpleRNN(3, activation="relu")], 1),
+        ("lstm", "ids", lambda: [L.Embedding(VOCAB, 4), L.LSTM(3)], 1),
+        ("gru_reset_after", "ids", lambda: [L.Embedding(VOCAB, 4), L.GRU(3, reset_after=True)], 2),
+        ("gru_reset_before", "ids", lambda: [L.Embedding(VOCAB, 4), L.GRU(3, reset_after=False)], 3),
+        ("dropout", "ids", lambda: [L.Embedding(VOCAB, 4), L.LSTM(3, dropout=0.3, recurrent_dropout=0.2),
                             L.Dropout(0.5)], 1),
-        ("stacked", "ids", [L.Embedding(VOCAB, 4), L.LSTM(3, return_sequences=True),
+        ("stacked", "ids", lambda: [L.Embedding(VOCAB, 4), L.LSTM(3, return_sequences=True),
                             L.GRU(3, return_sequences=True, dropout=0.1), L.SimpleRNN(2)], 4),
-        ("bidirectional_concat", "ids", [L.Embedding(VOCAB, 4), L.Bidirectional(L.LSTM(3), merge_mode="concat")], 1),
-        ("bidirectional_sum", "ids", [L.Embedding(VOCAB, 4), L.Bidirectional(L.GRU(3), merge_mode="sum")], 2),
-        ("bidirectional_mul", "ids", [L.Embedding(VOCAB, 4), L.Bidirectional(L.SimpleRNN(3), merge_mode="mul")], 1),
-        ("bidirectional_ave", "ids", [L.Embedding(VOCAB, 4),
+        ("bidirectional_concat", "ids", lambda: [L.Embedding(VOCAB, 4), L.Bidirectional(L.LSTM(3), merge_mode="concat")], 1),
+        ("bidirectional_sum", "ids", lambda: [L.Embedding(VOCAB, 4), L.Bidirectional(L.GRU(3), merge_mode="sum")], 2),
+        ("bidirectional_mul", "ids", lambda: [L.Embedding(VOCAB, 4), L.Bidirectional(L.SimpleRNN(3), merge_mode="mul")], 1),
+        ("bidirectional_ave", "ids", lambda: [L.Embedding(VOCAB, 4),
                                       L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="ave"),
                                       L.LSTM(2)], 3),
-        ("mask_zero", "ids", [L.Embedding(VOCAB, 4, mask_zero=True), L.LSTM(3, return_sequences=True),
+        ("mask_zero", "ids", lambda: [L.Embedding(VOCAB, 4, mask_zero=True), L.LSTM(3, return_sequences=True),
                               L.Bidirectional(L.GRU(2, reset_after=False)), L.Dropout(0.2)], 1),
-        ("mask_zero_go_backwards", "ids", [L.Embedding(VOCAB, 4, mask_zero=True),
+        ("mask_zero_go_backwards", "ids", lambda: [L.Embedding(VOCAB, 4, mask_zero=True),
                                            L.SimpleRNN(3, go_backwards=True, return_sequences=True),
                                            L.GRU(2, go_backwards=True)], 2),
-        ("one_hot", "one_hot", [L.SimpleRNN(3)], 1),
-        ("no_bias", "ids", [L.Embedding(VOCAB, 4), L.LSTM(3, use_bias=False, return_sequences=True),
+        ("one_hot", "one_hot", lambda: [L.SimpleRNN(3)], 1),
+        ("no_bias", "ids", lambda: [L.Embedding(VOCAB, 4), L.LSTM(3, use_bias=False, return_sequences=True),
                             L.GRU(2, use_bias=False, reset_after=False)], 3),
-        ("go_backwards", "ids", [L.Embedding(VOCAB, 4), L.LSTM(3, go_backwards=True, return_sequences=True),
+        ("go_backwards", "ids", lambda: [L.Embedding(VOCAB, 4), L.LSTM(3, go_backwards=True, return_sequences=True),
                                  L.GRU(3, go_backwards=True)], 4),
     ]
 
@@ -86,9 +89,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     expected = []
     for index, (name, kind, body, head) in enumerate(matrix()):
-        keras.backend.clear_session()  # every model names its layers from lstm, lstm_1, … afresh
+        keras.backend.clear_session()
         shape = (STEPS,) if kind == "ids" else (STEPS, VOCAB)
-        model = keras.Sequential([keras.Input(shape), *body,
+        model = keras.Sequential([keras.Input(shape), *body(),
                                   layers.Dense(head, activation="sigmoid" if head == 1 else "softmax")])
         rng = np.random.default_rng(1000 + index)
         model.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32) for w in model.get_weights()])
