@@ -100,6 +100,47 @@ public class KerasInteropTests
         Assert.True(failures.Count == 0, $"{failures.Count} of {results.Length} files:\n" + string.Join("\n", failures));
     }
 
+    [SkippableFact]
+    public void SgdCheckpointsOfSequorTrainOpenInKeras()
+    {
+        RealKeras.Require();
+        using var dir = new TempDirectory();
+        string data = Cli.SyntheticImdb.Write(dir.Path, train: 200, test: 40);
+        string[] common = ["--data", data, "--num-words", "100", "--maxlen", "20", "--epochs", "2", "--batch-size", "32"];
+        var runs = new (string[] Args, string Checkpoint)[]
+        {
+            (["train", "--model", "lstm", "--optimizer", "sgd", .. common, "--checkpoint", dir.File("sgd.keras")], "sgd.keras"),
+            (["train", "--model", "gru", "--optimizer", "sgd", .. common, "--checkpoint", dir.File("sgd.h5")], "sgd.h5"),
+            // A file trained on: it keeps SGD with momentum 0, which Keras refused when written as the integer 0.
+            (["train", "--model", dir.File("sgd.keras"), .. common, "--checkpoint", dir.File("continued.keras")], "continued.keras"),
+            (["train", "--model", dir.File("sgd.h5"), .. common, "--checkpoint", dir.File("continued.h5")], "continued.h5"),
+        };
+        var manifest = new JsonArray();
+        var expected = new List<double[]>();
+        var x = new Tensor(4, 20);
+        var random = new Random(5);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = i % 20 < 6 ? 0 : random.Next(1, 100);
+        foreach (var (args, checkpoint) in runs)
+        {
+            var (exit, _, error) = Cli.CliRunner.Run(args);
+            Assert.True(exit == 0, $"sequor {string.Join(' ', args)}: {error}");
+            using var model = Sequential.Load(dir.File(checkpoint));
+            Assert.IsType<SGD>(model.Optimizer);
+            expected.Add(model.Predict(x).Span.ToArray().Select(v => (double)v).ToArray());
+            manifest.Add(new JsonObject { ["file"] = dir.File(checkpoint), ["input"] = InputJson(x, oneHot: false) });
+        }
+
+        var results = RealKeras.Open(manifest, dir.Path);
+        for (int i = 0; i < runs.Length; i++)
+        {
+            Assert.True(results[i].GetProperty("ok").GetBoolean(), $"{runs[i].Checkpoint}: Keras refused it: {results[i].GetProperty("error").GetString()}");
+            Assert.Equal("SGD", results[i].GetProperty("optimizer").GetProperty("class_name").GetString());
+            var keras = results[i].GetProperty("predictions").EnumerateArray().Select(r => r[0].GetDouble()).ToArray();
+            double worst = keras.Zip(expected[i], (k, s) => Math.Abs(k - s)).Max();
+            Assert.True(worst <= 1e-5, $"{runs[i].Checkpoint}: Keras and Sequor differ by {worst:G3}");
+        }
+    }
+
     private static string? Check(Expectation expected, JsonElement result)
     {
         if (!result.GetProperty("ok").GetBoolean()) return "Keras refused it: " + result.GetProperty("error").GetString();
