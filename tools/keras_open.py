@@ -19,6 +19,9 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 import keras  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
+
+absl_logging.set_verbosity(absl_logging.ERROR)  # Keras's notes on every load ("compiled metrics have yet to be built")
 
 
 def open_one(entry):
