@@ -11,12 +11,15 @@ namespace Sequor.Formats;
 /// <item>.keras (Keras 3): <c>optimizer/vars/0…N</c> in <c>model.weights.h5</c> = iteration (int64), learning rate
 /// (float32), then the slots in Keras 3 order (RMSprop velocities, momentums, average gradients; Adam m₀, v₀, m₁, v₁,
 /// …, then v̂; SGD momentums).</item>
-/// <item>legacy .h5, written in Keras 2.11–2.15's layout (the one the real Keras 2.11 files use, and the one Keras 2's
-/// current optimizers read back): <c>optimizer_weights</c> with <c>weight_names</c> = <c>iteration:0</c> then the
-/// slots in the same order as Keras 3, named <c>RMSprop/velocity/lstm/lstm_cell/kernel:0</c>; no learning-rate
-/// value (it is in <c>training_config</c>).</item>
-/// <item>legacy .h5, read also in Keras 2's <c>optimizer_v2</c> layout (TF ≤ 2.10: <c>iter</c>, then slots grouped by
-/// kind, so Adam's are all m, then all v, then all v̂) and in Keras 3's (iteration, learning rate, slots).</item>
+/// <item>legacy .h5, written in Keras 3's layout (its legacy HDF5 writer): <c>optimizer_weights</c> with
+/// <c>weight_names</c> = <c>adam/iteration</c>, <c>adam/learning_rate</c>, then the slots in Keras 3 order, named
+/// <c>adam/sequential_lstm_lstm_cell_kernel_momentum</c>; none before the first step, as Keras writes it.</item>
+/// <item>legacy .h5 of a model only Keras 2 computes (its hard_sigmoid), written in Keras 2.11–2.15's layout (the
+/// one the real Keras 2.11 files use): <c>weight_names</c> = <c>iteration:0</c> then the slots in the same order as
+/// Keras 3, named <c>RMSprop/velocity/lstm/lstm_cell/kernel:0</c>; no learning-rate value (it is in
+/// <c>training_config</c>).</item>
+/// <item>legacy .h5, read in all of these and in Keras 2's <c>optimizer_v2</c> layout (TF ≤ 2.10: <c>iter</c>, then
+/// slots grouped by kind, so Adam's are all m, then all v, then all v̂).</item>
 /// </list>
 /// </summary>
 internal static class OptimizerState
