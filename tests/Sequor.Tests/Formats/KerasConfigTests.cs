@@ -144,6 +144,21 @@ public class KerasConfigTests
         Assert.Contains("save it as .h5", e.Message);
         Assert.False(File.Exists(dir.File("k2.keras")));
         Assert.Equal(["k2.h5"], Directory.GetFiles(dir.Path).Select(p => Path.GetFileName(p)!).ToArray());
+
+        // A .keras checkpoint fails as training begins, before an epoch's work is spent.
+        model.Compile(new SGD(), Loss.BinaryCrossentropy);
+        var epochs = 0;
+        var x = new Tensor(4, 3, 2);
+        var y = new Tensor(4, 2);
+        e = Assert.Throws<SequorException>(() => model.Fit(x, y, epochs: 3, verbose: 0,
+            callbacks: [new ModelCheckpoint(dir.File("best.keras")), new CountEpochs(() => epochs++)]));
+        Assert.Contains("save it as .h5", e.Message);
+        Assert.Equal(0, epochs);
+    }
+
+    private sealed class CountEpochs(Action count) : ICallback
+    {
+        void ICallback.OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs) => count();
     }
 
     // Settings Keras keeps as Python floats: Keras refuses some of them as ints (SGD's momentum must be "a float").
