@@ -34,7 +34,7 @@ internal static class CompileConfig
             ["global_clipnorm"] = Optional(optimizer.GlobalClipnorm),
             ["clipvalue"] = Optional(optimizer.Clipvalue),
             ["use_ema"] = false,
-            ["ema_momentum"] = 0.99,
+            ["ema_momentum"] = JsonFloat.Of(0.99),
             ["ema_overwrite_frequency"] = null,
             ["loss_scale_factor"] = null,
             ["gradient_accumulation_steps"] = null,
@@ -60,6 +60,24 @@ internal static class CompileConfig
     }
 
     /// <summary>
+    /// Keras 3's <c>training_config</c> of a full-model .h5 (its legacy HDF5 writer, <c>saving_utils.model_metadata</c>):
+    /// the <c>compile_config</c> with the optimizer moved to <c>optimizer_config</c> as <c>{class_name, config}</c>.
+    /// </summary>
+    internal static JsonObject WriteKeras3Legacy(Sequential model) => ToTrainingConfig(WriteKeras3(model));
+
+    /// <summary>A Keras 3 <c>compile_config</c> turned into the <c>training_config</c> of a Keras 3 .h5.</summary>
+    internal static JsonObject ToTrainingConfig(JsonObject compileConfig)
+    {
+        var training = (JsonObject)compileConfig.DeepClone();
+        if (training["optimizer"] is not { } optimizer) return training;
+        training.Remove("optimizer");
+        training["optimizer_config"] = optimizer is JsonObject entry
+            ? new JsonObject { ["class_name"] = entry["class_name"]?.DeepClone(), ["config"] = entry["config"]?.DeepClone() }
+            : optimizer.DeepClone();
+        return training;
+    }
+
+    /// <summary>
     /// Keras 2's <c>training_config</c> of a compiled model, as Keras 2.11–2.15 write it for their (non-legacy)
     /// optimizers: class <c>Custom&gt;RMSprop</c> with <c>is_legacy_optimizer: false</c>, metrics wrapped per output.
     /// </summary>
@@ -74,7 +92,7 @@ internal static class CompileConfig
             ["global_clipnorm"] = Optional(optimizer.GlobalClipnorm),
             ["clipvalue"] = Optional(optimizer.Clipvalue),
             ["use_ema"] = false,
-            ["ema_momentum"] = 0.99,
+            ["ema_momentum"] = JsonFloat.Of(0.99),
             ["ema_overwrite_frequency"] = 100,
             ["jit_compile"] = false,
             ["is_legacy_optimizer"] = false,
@@ -134,11 +152,11 @@ internal static class CompileConfig
     }
 
     // Keras holds the learning rate in a float32 variable and writes its value widened to double.
-    private static double LearningRate(Real value) => (float)value;
+    private static JsonNode LearningRate(Real value) => JsonFloat.Widened((float)value);
 
-    // Other hyper-parameters are Python floats in Keras: write the shortest decimal that reads back to the same float.
-    private static double Number(Real value) =>
-        double.Parse(((float)value).ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    // Other hyper-parameters are Python floats in Keras: the shortest decimal that reads back to the same float,
+    // always a float literal (0.0, not 0: Keras refuses an int momentum).
+    private static JsonNode Number(Real value) => JsonFloat.Of((float)value);
 
     private static JsonNode? Optional(Real? value) => value is { } v ? Number(v) : null;
 

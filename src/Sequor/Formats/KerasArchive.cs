@@ -125,10 +125,22 @@ internal static class KerasArchive
         return buffer;
     }
 
+    /// <summary>
+    /// The Keras version to stamp on the archive; throws when a .keras file cannot hold the model's math: Keras 3
+    /// reads "hard_sigmoid" as its own (slope 1/6), so Keras 2's (slope 0.2) would make Keras compute another model.
+    /// </summary>
+    internal static string CheckCanHold(Sequential model)
+    {
+        string version = KerasConfigWriter.KerasVersionFor(model);
+        if (KerasConfigReader.IsKeras2OrOlder(version))
+            throw new SequorException($"model '{model.Name}' uses Keras 2's hard_sigmoid (slope 0.2), which a .keras file cannot hold (Keras 3 reads it as its own, slope 1/6); save it as .h5, Keras 2's format");
+        return version;
+    }
+
     /// <summary>Writes a .keras archive that Keras 3 loads with <c>keras.models.load_model</c>.</summary>
     internal static void Write(Sequential model, Stream stream)
     {
-        string version = KerasConfigWriter.KerasVersionFor(model);
+        string version = CheckCanHold(model);
         var config = KerasConfigWriter.Write(model, KerasConfigWriter.Style.Keras3);
         bool compiled = model.Optimizer is not null && model.Loss is not null;
         if (compiled) config["compile_config"] = CompileConfig.WriteKeras3(model);

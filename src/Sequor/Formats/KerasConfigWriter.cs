@@ -4,13 +4,25 @@ using Sequor.Layers;
 namespace Sequor.Formats;
 
 /// <summary>
-/// Writes a built <see cref="Sequential"/> as a Keras model config, in the legacy style of a Keras 2 .h5
-/// (<c>model_config</c>) or the Keras 3 style of a .keras archive (<c>config.json</c>), with the keys Keras's
-/// loaders read (§6.2, §6.6 of the Keras reference).
+/// Writes a built <see cref="Sequential"/> as a Keras model config in one of three styles: the Keras 3 style of a
+/// .keras archive (<c>config.json</c>), the config Keras 3's own legacy HDF5 writer puts in a full-model .h5
+/// (<c>model_config</c>: plain <c>{class_name, config}</c> entries, <c>module</c> only where Keras 3's loader
+/// needs it), and Keras 2's <c>model_config</c> (<c>time_major</c>, <c>implementation</c>), for models only Keras 2
+/// computes as Sequor does (§6.2, §6.6 of the Keras reference).
 /// </summary>
 internal static class KerasConfigWriter
 {
-    internal enum Style { Keras2Legacy, Keras3 }
+    internal enum Style
+    {
+        /// <summary>Keras 2's legacy .h5 <c>model_config</c>, as Keras 2.11–2.15 write it.</summary>
+        Keras2Legacy,
+
+        /// <summary>The <c>model_config</c> of a .h5 as Keras 3's <c>legacy_h5_format.save_model_to_hdf5</c> writes it.</summary>
+        Keras3Legacy,
+
+        /// <summary>The <c>config.json</c> of a .keras archive.</summary>
+        Keras3,
+    }
 
     /// <summary>
     /// The Keras version to stamp on a file. hard_sigmoid means different formulas in Keras 2 and 3, so a
@@ -32,49 +44,50 @@ internal static class KerasConfigWriter
     internal static JsonObject Write(Sequential model, Style style)
     {
         if (!model.IsBuilt) throw new SequorException($"model '{model.Name}' is not built: call Build(inputShape) before saving");
-        bool k3 = style == Style.Keras3;
         bool open = model.HasOpenLength;
+        var writer = new Writer(style, open);
         var batchShape = BatchShape(model.InputShape, open);
         var layers = new JsonArray();
-        string inputName = k3 ? "input_layer" : model.Layers[0].Name + "_input";
+        string inputName = style == Style.Keras2Legacy ? model.Layers[0].Name + "_input" : "input_layer";
         var inputConfig = new JsonObject
         {
-            [k3 ? "batch_shape" : "batch_input_shape"] = batchShape.DeepClone(),
+            [style == Style.Keras2Legacy ? "batch_input_shape" : "batch_shape"] = batchShape.DeepClone(),
             ["dtype"] = "float32",
             ["sparse"] = false,
         };
-        if (!k3) inputConfig["ragged"] = false;
+        if (style == Style.Keras2Legacy) inputConfig["ragged"] = false;
         inputConfig["name"] = inputName;
-        layers.Add(Entry("InputLayer", inputConfig, null, k3));
+        layers.Add(writer.Entry("InputLayer", inputConfig, null));
 
         for (int i = 0; i < model.Layers.Count; i++)
         {
             var layer = model.Layers[i];
-            var config = LayerConfig(layer, k3);
-            if (!k3 && i == 0)
+            var config = writer.LayerConfig(layer);
+            if (style == Style.Keras2Legacy && i == 0)
             {
                 // Keras 2 records the model input on its first layer as well.
                 config.Insert(2, "batch_input_shape", batchShape.DeepClone());
                 if (layer is Embedding) config["input_length"] = open ? null : model.InputShape[0];
             }
             // the model's input is all time axis; further inputs have one when they are sequences (rank two and more)
-            layers.Add(Entry(layer.ClassName, config, k3 ? BatchShape(layer.InputShape, open && (i == 0 || layer.InputShape.Count >= 2)) : null, k3));
+            layers.Add(writer.Entry(layer.ClassName, config,
+                style == Style.Keras3 ? BatchShape(layer.InputShape, open && (i == 0 || layer.InputShape.Count >= 2)) : null));
         }
 
         var modelConfig = new JsonObject { ["name"] = model.Name };
-        if (k3)
+        if (style != Style.Keras2Legacy)
         {
             modelConfig["trainable"] = true;
-            modelConfig["dtype"] = "float32";
+            modelConfig["dtype"] = writer.DType();
         }
         modelConfig["layers"] = layers;
-        if (k3) modelConfig["build_input_shape"] = batchShape.DeepClone();
+        if (style != Style.Keras2Legacy) modelConfig["build_input_shape"] = batchShape.DeepClone();
 
         var root = new JsonObject();
-        if (k3) root["module"] = "keras";
+        if (style == Style.Keras3) root["module"] = "keras";
         root["class_name"] = "Sequential";
         root["config"] = modelConfig;
-        if (k3)
+        if (style == Style.Keras3)
         {
             root["registered_name"] = null;
             root["build_config"] = new JsonObject { ["input_shape"] = batchShape.DeepClone() };
@@ -91,89 +104,119 @@ internal static class KerasConfigWriter
         return array;
     }
 
-    private static JsonObject Entry(string className, JsonObject config, JsonArray? buildShape, bool k3)
+    // open: the model is of open length, so a sequence's time axis is written as None.
+    private sealed class Writer(Style style, bool open)
     {
-        if (!k3) return new JsonObject { ["class_name"] = className, ["config"] = config };
-        var entry = new JsonObject { ["module"] = "keras.layers", ["class_name"] = className, ["config"] = config, ["registered_name"] = null };
-        if (buildShape is not null) entry["build_config"] = new JsonObject { ["input_shape"] = buildShape };
-        return entry;
-    }
+        private bool Keras3 => style != Style.Keras2Legacy;
 
-    private static JsonObject Common(Layer layer) => new() { ["name"] = layer.Name, ["trainable"] = true, ["dtype"] = "float32" };
+        // The .keras style serializes every object with its module; Keras 3's .h5 writer and Keras 2 do not.
+        private bool Modules => style == Style.Keras3;
 
-    private static JsonObject LayerConfig(Layer layer, bool k3) => layer switch
-    {
-        Embedding e => Embedding(e, k3),
-        Dense d => Dense(d, k3),
-        Dropout d => Add(Common(d), ("rate", Num(d.Rate)), ("noise_shape", null), ("seed", null)),
-        Recurrent r => Recurrent(r, r.Name, k3),
-        Bidirectional b => Bidirectional(b, k3),
-        _ => throw new SequorException($"layer '{layer.Name}' ({layer.ClassName}) has no Keras config writer"),
-    };
-
-    private static JsonObject Embedding(Embedding e, bool k3) => Add(Common(e),
-        ("input_dim", e.InputDim), ("output_dim", e.OutputDim),
-        ("embeddings_initializer", Initializer(e.EmbeddingsInitializer, k3)),
-        ("embeddings_regularizer", null), ("activity_regularizer", null), ("embeddings_constraint", null),
-        ("mask_zero", e.MaskZero));
-
-    private static JsonObject Dense(Dense d, bool k3) => Add(Common(d),
-        ("units", d.Units), ("activation", d.Activation.Name), ("use_bias", d.UseBias),
-        ("kernel_initializer", Initializer(d.KernelInitializer, k3)), ("bias_initializer", Initializer(d.BiasInitializer, k3)),
-        ("kernel_regularizer", null), ("bias_regularizer", null), ("activity_regularizer", null),
-        ("kernel_constraint", null), ("bias_constraint", null));
-
-    private static JsonObject Recurrent(Recurrent r, string name, bool k3)
-    {
-        var config = Common(r);
-        config["name"] = name;
-        Add(config, ("return_sequences", r.ReturnSequences), ("return_state", false), ("go_backwards", r.GoBackwards),
-            ("stateful", false), ("unroll", false));
-        if (k3) config["zero_output_for_mask"] = false;
-        else config["time_major"] = false;
-        Add(config, ("units", r.Units), ("activation", r.Activation.Name));
-        if (r is not SimpleRNN) config["recurrent_activation"] = r.RecurrentActivation.Name;
-        Add(config, ("use_bias", r.UseBias),
-            ("kernel_initializer", Initializer(r.KernelInitializer, k3)),
-            ("recurrent_initializer", Initializer(r.RecurrentInitializer, k3)),
-            ("bias_initializer", Initializer(r.BiasInitializer, k3)));
-        if (r is LSTM lstm) config["unit_forget_bias"] = lstm.UnitForgetBias;
-        Add(config, ("kernel_regularizer", null), ("recurrent_regularizer", null), ("bias_regularizer", null),
-            ("activity_regularizer", null), ("kernel_constraint", null), ("recurrent_constraint", null), ("bias_constraint", null),
-            ("dropout", Num(r.Dropout)), ("recurrent_dropout", Num(r.RecurrentDropout)));
-        if (!k3 && r is not SimpleRNN) config["implementation"] = 2;
-        if (r is GRU gru) config["reset_after"] = gru.ResetAfter;
-        if (k3 && r is not SimpleRNN) config["seed"] = null;
-        return config;
-    }
-
-    private static JsonObject Bidirectional(Bidirectional b, bool k3)
-    {
-        var inner = Recurrent(b.Layer, b.Layer.Name, k3);
-        var config = Common(b);
-        config["layer"] = k3
-            ? new JsonObject { ["module"] = "keras.layers", ["class_name"] = b.Layer.ClassName, ["config"] = inner, ["registered_name"] = null }
-            : new JsonObject { ["class_name"] = b.Layer.ClassName, ["config"] = inner };
-        config["merge_mode"] = b.MergeMode switch
+        internal JsonObject Entry(string className, JsonObject config, JsonArray? buildShape)
         {
-            MergeMode.Concat => "concat",
-            MergeMode.Sum => "sum",
-            MergeMode.Mul => "mul",
-            _ => "ave",
+            if (!Modules) return new JsonObject { ["class_name"] = className, ["config"] = config };
+            var entry = new JsonObject { ["module"] = "keras.layers", ["class_name"] = className, ["config"] = config, ["registered_name"] = null };
+            if (buildShape is not null) entry["build_config"] = new JsonObject { ["input_shape"] = buildShape };
+            return entry;
+        }
+
+        // Keras 3's .h5 writer serializes the dtype policy as an object, as Keras 3.6 writes it; the other styles a name.
+        internal JsonNode DType() => style == Style.Keras3Legacy
+            ? new JsonObject { ["module"] = "keras", ["class_name"] = "DTypePolicy", ["config"] = new JsonObject { ["name"] = "float32" }, ["registered_name"] = null }
+            : "float32";
+
+        private JsonObject Common(Layer layer, string name) => new() { ["name"] = name, ["trainable"] = true, ["dtype"] = DType() };
+
+        internal JsonObject LayerConfig(Layer layer) => layer switch
+        {
+            Embedding e => Embedding(e),
+            Dense d => Dense(d),
+            Dropout d => Add(Common(d, d.Name), ("rate", JsonFloat.Of(d.Rate)), ("noise_shape", null), ("seed", null)),
+            Recurrent r => Recurrent(r, r.Name),
+            Bidirectional b => Bidirectional(b),
+            _ => throw new SequorException($"layer '{layer.Name}' ({layer.ClassName}) has no Keras config writer"),
         };
-        return config;
-    }
 
-    private static JsonNode Initializer(Initializer initializer, bool k3)
-    {
-        var (className, config) = KerasInitializers.Describe(initializer);
-        return k3
-            ? new JsonObject { ["module"] = "keras.initializers", ["class_name"] = className, ["config"] = config, ["registered_name"] = null }
-            : new JsonObject { ["class_name"] = className, ["config"] = config };
-    }
+        private JsonObject Embedding(Embedding e) => Add(Common(e, e.Name),
+            ("input_dim", e.InputDim), ("output_dim", e.OutputDim),
+            ("embeddings_initializer", Initializer(e.EmbeddingsInitializer)),
+            ("embeddings_regularizer", null), ("activity_regularizer", null), ("embeddings_constraint", null),
+            ("mask_zero", e.MaskZero));
 
-    // The shortest decimal that round-trips the float (0.3, not 0.30000001192092896), as Keras writes it.
-    private static double Num(Real value) => double.Parse(value.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+        private JsonObject Dense(Dense d)
+        {
+            var config = Add(Common(d, d.Name),
+                ("units", d.Units), ("activation", d.Activation.Name), ("use_bias", d.UseBias),
+                ("kernel_initializer", Initializer(d.KernelInitializer)), ("bias_initializer", Initializer(d.BiasInitializer)),
+                ("kernel_regularizer", null), ("bias_regularizer", null));
+            // Keras 3's Dense does not list activity_regularizer in its config.
+            if (!Keras3) config["activity_regularizer"] = null;
+            return Add(config, ("kernel_constraint", null), ("bias_constraint", null));
+        }
+
+        private JsonObject Recurrent(Recurrent r, string name)
+        {
+            var config = Common(r, name);
+            Add(config, ("return_sequences", r.ReturnSequences), ("return_state", false), ("go_backwards", r.GoBackwards),
+                ("stateful", false), ("unroll", false));
+            // Keras 3 has no time_major; under Bidirectional it forces zero_output_for_mask to return_sequences.
+            if (Keras3) config["zero_output_for_mask"] = r.ZeroOutputForMask;
+            else config["time_major"] = false;
+            Add(config, ("units", r.Units), ("activation", r.Activation.Name));
+            if (r is not SimpleRNN) config["recurrent_activation"] = r.RecurrentActivation.Name;
+            Add(config, ("use_bias", r.UseBias),
+                ("kernel_initializer", Initializer(r.KernelInitializer)),
+                ("recurrent_initializer", Initializer(r.RecurrentInitializer)),
+                ("bias_initializer", Initializer(r.BiasInitializer)));
+            if (r is LSTM lstm) config["unit_forget_bias"] = lstm.UnitForgetBias;
+            Add(config, ("kernel_regularizer", null), ("recurrent_regularizer", null), ("bias_regularizer", null),
+                ("activity_regularizer", null), ("kernel_constraint", null), ("recurrent_constraint", null), ("bias_constraint", null),
+                ("dropout", JsonFloat.Of(r.Dropout)), ("recurrent_dropout", JsonFloat.Of(r.RecurrentDropout)));
+            // Keras 3 refuses Keras 2's implementation argument (an unknown keyword for its RNN layers).
+            if (!Keras3 && r is not SimpleRNN) config["implementation"] = 2;
+            if (r is GRU gru) config["reset_after"] = gru.ResetAfter;
+            if (Keras3 && r is not SimpleRNN) config["seed"] = null;
+            return config;
+        }
+
+        private JsonObject Bidirectional(Bidirectional b)
+        {
+            var config = Common(b, b.Name);
+            config["merge_mode"] = b.MergeMode switch
+            {
+                MergeMode.Concat => "concat",
+                MergeMode.Sum => "sum",
+                MergeMode.Mul => "mul",
+                _ => "ave",
+            };
+            if (!Keras3)
+            {
+                config["layer"] = new JsonObject { ["class_name"] = b.Layer.ClassName, ["config"] = Recurrent(b.Layer, b.Layer.Name) };
+                return config;
+            }
+            // Keras 3 writes both wrapped layers, each with its module even in a .h5: its Bidirectional deserializes
+            // them with the Keras 3 loader, which cannot locate a class without one.
+            JsonObject Wrapped(Recurrent inner) => new()
+            {
+                ["module"] = "keras.layers",
+                ["class_name"] = inner.ClassName,
+                ["config"] = Recurrent(inner, inner.Name),
+                ["registered_name"] = null,
+                ["build_config"] = new JsonObject { ["input_shape"] = BatchShape(b.InputShape, open) },
+            };
+            config["layer"] = Wrapped(b.ForwardLayer);
+            config["backward_layer"] = Wrapped(b.BackwardLayer);
+            return config;
+        }
+
+        private JsonNode Initializer(Initializer initializer)
+        {
+            var (className, config) = KerasInitializers.Describe(initializer);
+            return Keras3
+                ? new JsonObject { ["module"] = "keras.initializers", ["class_name"] = className, ["config"] = config, ["registered_name"] = null }
+                : new JsonObject { ["class_name"] = className, ["config"] = config };
+        }
+    }
 
     private static JsonObject Add(JsonObject config, params (string Key, JsonNode? Value)[] entries)
     {

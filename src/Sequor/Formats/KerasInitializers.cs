@@ -27,10 +27,10 @@ internal static class KerasInitializers
         "ones" => ("Ones", new JsonObject()),
         "glorot_uniform" => ("GlorotUniform", new JsonObject { ["seed"] = null }),
         // "Orthogonal" is an exported name in every Keras 2 and 3 release (3.0–3.6 also call the class OrthogonalInitializer).
-        "orthogonal" => ("Orthogonal", new JsonObject { ["gain"] = 1.0, ["seed"] = null }),
+        "orthogonal" => ("Orthogonal", new JsonObject { ["gain"] = JsonFloat.Of(1.0), ["seed"] = null }),
         "random_uniform" => UniformRanges.TryGetValue(initializer, out var range)
-            ? ("RandomUniform", new JsonObject { ["minval"] = range.Item1, ["maxval"] = range.Item2, ["seed"] = null })
-            : ("RandomUniform", new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null }),
+            ? ("RandomUniform", new JsonObject { ["minval"] = JsonFloat.Of(range.Item1), ["maxval"] = JsonFloat.Of(range.Item2), ["seed"] = null })
+            : ("RandomUniform", new JsonObject { ["minval"] = JsonFloat.Of(-0.05), ["maxval"] = JsonFloat.Of(0.05), ["seed"] = null }),
         var other => throw new SequorException($"initializer '{other}' has no Keras equivalent that Sequor can write"),
     };
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using PureHDF;
 using PureHDF.VOL.Native;
 using Sequor.Layers;
@@ -98,34 +99,44 @@ internal static class LegacyH5
         for (int i = 0; i < layers.Length; i++) layers[i].SetWeights(loaded[i]);
     }
 
-    /// <summary>Writes a full-model .h5 as Keras 2 lays it out, so Keras 2 and Keras 3 can load it.</summary>
+    /// <summary>
+    /// Writes a full-model .h5 in the layout Keras 3's own legacy writer gives the same model, so Keras 3 loads it;
+    /// a model with Keras 2's hard_sigmoid, which only Keras 2 computes, in Keras 2.11–2.15's layout.
+    /// </summary>
     internal static void Write(Sequential model, Stream stream)
     {
         string version = KerasConfigWriter.KerasVersionFor(model);
-        var config = KerasConfigWriter.Write(model, KerasConfigWriter.Style.Keras2Legacy).ToJsonString();
+        bool keras2 = KerasConfigReader.IsKeras2OrOlder(version);
+        var style = keras2 ? KerasConfigWriter.Style.Keras2Legacy : KerasConfigWriter.Style.Keras3Legacy;
         var file = new H5File();
         file.Attributes["backend"] = Backend;
         file.Attributes["keras_version"] = version;
-        file.Attributes["model_config"] = config;
+        file.Attributes["model_config"] = KerasConfigWriter.Write(model, style).ToJsonString();
         bool compiled = model.Optimizer is not null && model.Loss is not null;
-        if (compiled) file.Attributes["training_config"] = CompileConfig.WriteKeras2(model).ToJsonString();
-        else if (model.TrainingConfig is { Keras3: false } training) file.Attributes["training_config"] = training.Json;
+        if (compiled) file.Attributes["training_config"] = (keras2 ? CompileConfig.WriteKeras2(model) : CompileConfig.WriteKeras3Legacy(model)).ToJsonString();
+        else if (model.TrainingConfig is { } training && (!keras2 || !training.Keras3))
+            // Settings Sequor could not compile are kept as read; Keras 3 reads Keras 2's training_config too.
+            file.Attributes["training_config"] = training.Keras3 ? CompileConfig.ToTrainingConfig((JsonObject)JsonNode.Parse(training.Json)!).ToJsonString() : training.Json;
         var weights = new H5Group();
-        FillWeightsGroup(weights, model, version);
+        FillWeightsGroup(weights, model, version, keras2);
         file["model_weights"] = weights;
-        if (compiled) OptimizerState.WriteLegacy(file, model);
+        if (compiled)
+        {
+            if (keras2) OptimizerState.WriteLegacy(file, model);
+            else OptimizerState.WriteKeras3Legacy(file, model);
+        }
         file.Write(stream);
     }
 
-    /// <summary>Writes a Keras 2 weights-only .h5: the weights group at the file's root.</summary>
+    /// <summary>Writes a Keras 2 weights-only .h5 (Keras 3 saves weights only as .weights.h5): the weights group at the file's root.</summary>
     internal static void WriteWeightsOnly(Sequential model, Stream stream)
     {
         var file = new H5File();
-        FillWeightsGroup(file, model, KerasConfigWriter.KerasVersionFor(model));
+        FillWeightsGroup(file, model, KerasConfigWriter.KerasVersionFor(model), keras2: true);
         file.Write(stream);
     }
 
-    private static void FillWeightsGroup(H5Group target, Sequential model, string version)
+    private static void FillWeightsGroup(H5Group target, Sequential model, string version, bool keras2)
     {
         target.Attributes["layer_names"] = model.Layers.Select(l => l.Name).ToArray();
         target.Attributes["backend"] = Backend;
@@ -133,7 +144,7 @@ internal static class LegacyH5
         foreach (var layer in model.Layers)
         {
             var group = new H5Group();
-            var names = WeightNames(layer);
+            var names = keras2 ? WeightNames(layer) : Keras3WeightPaths(model, layer);
             group.Attributes["weight_names"] = names.Length > 0 ? names : EmptyList();
             for (int w = 0; w < names.Length; w++) AddDataset(group, names[w], layer.Weights[w].Value);
             target[layer.Name] = group;
@@ -153,11 +164,33 @@ internal static class LegacyH5
         _ => layer.Weights.Select(w => $"{layer.Name}/{w.Name}:0").ToArray(),
     };
 
+    /// <summary>
+    /// Keras 3's variable paths for a layer's weights, in order (e.g. <c>sequential/lstm/lstm_cell/kernel</c>,
+    /// <c>sequential/bidirectional/forward_lstm/lstm_cell/kernel</c>): no <c>:0</c>, prefixed by the model's name.
+    /// </summary>
+    internal static string[] Keras3WeightPaths(Sequential model, Layer layer) => layer switch
+    {
+        Recurrent r => CellWeightPaths(r, $"{model.Name}/{r.Name}"),
+        Bidirectional b => [.. CellWeightPaths(b.ForwardLayer, $"{model.Name}/{b.Name}/{b.ForwardLayer.Name}"),
+            .. CellWeightPaths(b.BackwardLayer, $"{model.Name}/{b.Name}/{b.BackwardLayer.Name}")],
+        _ => layer.Weights.Select(w => $"{model.Name}/{layer.Name}/{w.Name}").ToArray(),
+    };
+
+    private static string[] CellWeightPaths(Recurrent r, string prefix) =>
+        r.Weights.Select(w => $"{prefix}/{r.DefaultName}_cell/{w.Name}").ToArray();
+
     private static string[] CellWeightNames(Recurrent r, string prefix) =>
         r.Weights.Select(w => $"{prefix}/{r.DefaultName}_cell/{w.Name}:0").ToArray();
 
     /// <summary>Adds a float32 dataset, creating the subgroups a '/' in its name implies (as h5py does).</summary>
-    internal static void AddDataset(H5Group group, string path, Tensor value)
+    internal static void AddDataset(H5Group group, string path, Tensor value) =>
+        AddDataset(group, path, new H5Dataset(value.Span.ToArray(), fileDims: value.Shape.ToArray().Select(d => (ulong)d).ToArray()));
+
+    /// <summary>Adds a scalar dataset (an optimizer's iteration count or learning rate) at a '/'-separated path.</summary>
+    internal static void AddDataset<T>(H5Group group, string path, T scalar) where T : unmanaged =>
+        AddDataset(group, path, new H5Dataset(scalar));
+
+    private static void AddDataset(H5Group group, string path, H5Dataset dataset)
     {
         var parts = path.Split('/');
         for (int i = 0; i < parts.Length - 1; i++)
@@ -169,7 +202,6 @@ internal static class LegacyH5
             }
             group = child as H5Group ?? throw new SequorException($"weight path '{path}' clashes with another weight");
         }
-        var shape = value.Shape.ToArray().Select(d => (ulong)d).ToArray();
-        group[parts[^1]] = new H5Dataset(value.Span.ToArray(), fileDims: shape);
+        group[parts[^1]] = dataset;
     }
 }

@@ -27,6 +27,25 @@ public static class ModelFile
         }
     }
 
+    /// <summary>
+    /// Throws the error <see cref="Save"/> would give when the format of <paramref name="path"/> cannot hold
+    /// <paramref name="model"/>, so a checkpoint fails before training rather than after its first epoch.
+    /// </summary>
+    internal static void CheckCanSave(Sequential model, string path)
+    {
+        if (KindOf(path) == Kind.Keras && model.IsBuilt)
+        {
+            try
+            {
+                KerasArchive.CheckCanHold(model);
+            }
+            catch (SequorException e)
+            {
+                throw new SequorException($"{Label(path)}: {e.Message}", e);
+            }
+        }
+    }
+
     /// <summary>Loads a model from a <c>.keras</c> or full-model <c>.h5</c> file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="inputShape">The input shape without batch axis, when the file leaves a dimension open (None).</param>

@@ -11,12 +11,15 @@ namespace Sequor.Formats;
 /// <item>.keras (Keras 3): <c>optimizer/vars/0…N</c> in <c>model.weights.h5</c> = iteration (int64), learning rate
 /// (float32), then the slots in Keras 3 order (RMSprop velocities, momentums, average gradients; Adam m₀, v₀, m₁, v₁,
 /// …, then v̂; SGD momentums).</item>
-/// <item>legacy .h5, written in Keras 2.11–2.15's layout (the one the real Keras 2.11 files use, and the one Keras 2's
-/// current optimizers read back): <c>optimizer_weights</c> with <c>weight_names</c> = <c>iteration:0</c> then the
-/// slots in the same order as Keras 3, named <c>RMSprop/velocity/lstm/lstm_cell/kernel:0</c>; no learning-rate
-/// value (it is in <c>training_config</c>).</item>
-/// <item>legacy .h5, read also in Keras 2's <c>optimizer_v2</c> layout (TF ≤ 2.10: <c>iter</c>, then slots grouped by
-/// kind, so Adam's are all m, then all v, then all v̂) and in Keras 3's (iteration, learning rate, slots).</item>
+/// <item>legacy .h5, written in Keras 3's layout (its legacy HDF5 writer): <c>optimizer_weights</c> with
+/// <c>weight_names</c> = <c>adam/iteration</c>, <c>adam/learning_rate</c>, then the slots in Keras 3 order, named
+/// <c>adam/sequential_lstm_lstm_cell_kernel_momentum</c>; none before the first step, as Keras writes it.</item>
+/// <item>legacy .h5 of a model only Keras 2 computes (its hard_sigmoid), written in Keras 2.11–2.15's layout (the
+/// one the real Keras 2.11 files use): <c>weight_names</c> = <c>iteration:0</c> then the slots in the same order as
+/// Keras 3, named <c>RMSprop/velocity/lstm/lstm_cell/kernel:0</c>; no learning-rate value (it is in
+/// <c>training_config</c>).</item>
+/// <item>legacy .h5, read in all of these and in Keras 2's <c>optimizer_v2</c> layout (TF ≤ 2.10: <c>iter</c>, then
+/// slots grouped by kind, so Adam's are all m, then all v, then all v̂).</item>
 /// </list>
 /// </summary>
 internal static class OptimizerState
@@ -106,6 +109,48 @@ internal static class OptimizerState
     }
 
     /// <summary>
+    /// Adds the <c>optimizer_weights</c> group of a .h5 as Keras 3's legacy writer lays it out: the optimizer's
+    /// variables in order (iteration, learning rate, then the slots) under <c>&lt;name&gt;/…</c>, listed in
+    /// <c>weight_names</c>. Keras 3 restores them by position with <c>optimizer.set_weights</c>.
+    /// </summary>
+    internal static void WriteKeras3Legacy(H5Group root, Sequential model)
+    {
+        var optimizer = model.Optimizer!;
+        var (iterations, slots, variables) = Current(model);
+        var paths = model.Layers.SelectMany(l => LegacyH5.Keras3WeightPaths(model, l).Zip(l.Weights)).ToDictionary(p => p.Second, p => p.First);
+        // Keras 3 prefixes the optimizer's variable paths with its name (rmsprop, adam, SGD).
+        string prefix = optimizer.Name;
+        var group = new H5Group();
+        var weightNames = new List<string> { $"{prefix}/iteration", $"{prefix}/learning_rate" };
+        LegacyH5.AddDataset(group, weightNames[0], iterations);
+        LegacyH5.AddDataset(group, weightNames[1], (float)optimizer.LearningRate);
+        var map = Slots(optimizer, variables.Length);
+        // An optimizer that never stepped has no slots in Keras 3 (it builds them at its first step), which then writes
+        // only the iteration and learning rate. Sequor may hold zero slots already (a compiled model loaded from a file
+        // builds its optimizer, as Keras's summary counts it), so the test is the step count.
+        for (int j = 0; j < (iterations == 0 ? 0 : slots.Length); j++)
+        {
+            var variable = variables[map[j].Variable];
+            string path = paths.TryGetValue(variable, out var p) ? p : variable.Name;
+            // Keras 3 names a slot after its variable's path and the slot kind: SGD/sequential_dense_kernel_momentum.
+            string name = $"{prefix}/{path.Replace('/', '_')}_{Keras3SlotName(map[j].Slot)}";
+            weightNames.Add(name);
+            LegacyH5.AddDataset(group, name, new Tensor(slots[j].ToArray(), variable.Value.Shape.ToArray()));
+        }
+        group.Attributes["weight_names"] = weightNames.ToArray();
+        root["optimizer_weights"] = group;
+    }
+
+    // Keras 2.11's slot names (m, v, vhat) as Keras 3 calls them.
+    private static string Keras3SlotName(string keras2Slot) => keras2Slot switch
+    {
+        "m" => "momentum",
+        "v" => "velocity",
+        "vhat" => "velocity_hat",
+        _ => keras2Slot,
+    };
+
+    /// <summary>
     /// Restores the state of the compiled model's optimizer from <c>optimizer/vars</c> of a Keras 3 store.
     /// Returns null when restored (or nothing was stored), else why not.
     /// </summary>
@@ -145,6 +190,8 @@ internal static class OptimizerState
         return Restore(model, datasets, layout, fileLength, (optimizer, variables, slots) =>
         {
             int first = keras3 ? 2 : 1;
+            // Like a .keras store, Keras 3 saves a compiled model that never trained with only iteration and learning rate.
+            if (keras3 && datasets.Count == 2) return [];
             if (datasets.Count != first + slots) return null;
             return Enumerable.Range(0, slots).Select(j => first + (legacyOptimizer && !keras3 ? LegacyPosition(optimizer, variables, j) : j)).ToArray();
         }, hasLearningRate: keras3);

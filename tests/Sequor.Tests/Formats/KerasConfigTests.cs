@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Sequor.Formats;
 using Sequor.Layers;
+using Sequor.Training;
 
 namespace Sequor.Tests.Formats;
 
@@ -137,12 +139,87 @@ public class KerasConfigTests
     }
 
     [Fact]
-    public void Keras2HardSigmoidIsSavedAsKeras2()
+    public void Keras2HardSigmoidIsSavedAsKeras2H5AndRefusedAsKeras()
     {
         var model = new Sequential([new LSTM(2, recurrentActivation: Activation.HardSigmoidKeras2)], seed: 1);
         model.Build([3, 2]);
         using var dir = new TempDirectory();
         model.Save(dir.File("k2.h5"));
         Assert.True(((LSTM)Sequential.Load(dir.File("k2.h5")).Layers[0]).RecurrentActivation.IsKeras2HardSigmoid);
+        using (var file = PureHDF.H5File.OpenRead(dir.File("k2.h5")))
+            Assert.StartsWith("2.", file.Attribute("keras_version").Read<string>());
+
+        // Keras 3 would read "hard_sigmoid" as its own (slope 1/6) and compute another model: no .keras file at all.
+        var e = Assert.Throws<SequorException>(() => model.Save(dir.File("k2.keras")));
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains("Keras 2's hard_sigmoid", e.Message);
+        Assert.Contains("save it as .h5", e.Message);
+        Assert.False(File.Exists(dir.File("k2.keras")));
+        Assert.Equal(["k2.h5"], Directory.GetFiles(dir.Path).Select(p => Path.GetFileName(p)!).ToArray());
+
+        // A .keras checkpoint fails as training begins, before an epoch's work is spent.
+        model.Compile(new SGD(), Loss.BinaryCrossentropy);
+        var epochs = 0;
+        var x = new Tensor(4, 3, 2);
+        var y = new Tensor(4, 2);
+        e = Assert.Throws<SequorException>(() => model.Fit(x, y, epochs: 3, verbose: 0,
+            callbacks: [new ModelCheckpoint(dir.File("best.keras")), new CountEpochs(() => epochs++)]));
+        Assert.Contains("save it as .h5", e.Message);
+        Assert.Equal(0, epochs);
     }
+
+    private sealed class CountEpochs(Action count) : ICallback
+    {
+        void ICallback.OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs) => count();
+    }
+
+    // Settings Keras keeps as Python floats: Keras refuses some of them as ints (SGD's momentum must be "a float").
+    private static readonly string[] FloatKeys = ["learning_rate", "momentum", "rho", "epsilon", "beta_1", "beta_2", "ema_momentum",
+        "dropout", "recurrent_dropout", "rate", "gain", "minval", "maxval", "clipnorm", "clipvalue", "global_clipnorm"];
+
+    [Theory]
+    [InlineData("m.keras")]
+    [InlineData("m.h5")]
+    public void WholeNumberFloatSettingsAreWrittenAsJsonFloats(string name)
+    {
+        var model = new Sequential([new Embedding(10, 4), new LSTM(3, returnSequences: true), new GRU(2, dropout: 0.5f), new Dropout(0), new Dense(1, Activation.Sigmoid)], seed: 3);
+        model.Build([5]);
+        model.Compile(new SGD(learningRate: 1, momentum: 0), Loss.BinaryCrossentropy, Metric.Accuracy);
+        using var dir = new TempDirectory();
+        model.Save(dir.File(name));
+        string[] texts;
+        if (name.EndsWith(".keras", StringComparison.Ordinal))
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(dir.File(name));
+            using var reader = new StreamReader(zip.GetEntry("config.json")!.Open());
+            texts = [reader.ReadToEnd()];
+        }
+        else
+        {
+            using var file = PureHDF.H5File.OpenRead(dir.File(name));
+            texts = [file.Attribute("model_config").Read<string>(), file.Attribute("training_config").Read<string>()];
+        }
+        var all = string.Join("\n", texts);
+        Assert.Contains("\"momentum\":0.0", all);
+        Assert.Contains("\"learning_rate\":1.0", all);
+        Assert.Contains("\"rate\":0.0", all);
+        Assert.Contains("\"dropout\":0.5", all);
+        int checkedValues = 0;
+        foreach (var text in texts)
+            foreach (var (key, raw) in Numbers(JsonNode.Parse(text)))
+                if (FloatKeys.Contains(key))
+                {
+                    Assert.True(raw.IndexOfAny(['.', 'e', 'E']) >= 0, $"{key} is written as {raw}, which Python reads as an int");
+                    checkedValues++;
+                }
+        Assert.True(checkedValues > 10, $"only {checkedValues} float settings found");
+    }
+
+    private static IEnumerable<(string Key, string Raw)> Numbers(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => p.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? [(p.Key, v.ToJsonString())] : Numbers(p.Value)),
+        JsonArray a => a.SelectMany(Numbers),
+        _ => [],
+    };
 }

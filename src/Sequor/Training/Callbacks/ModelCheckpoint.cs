@@ -46,7 +46,12 @@ public sealed partial class ModelCheckpoint : ICallback
     /// <summary>The path of the last file written, if any.</summary>
     public string? LastSaved { get; private set; }
 
-    void ICallback.OnTrainBegin(Sequential model) => best = initialValueThreshold;
+    void ICallback.OnTrainBegin(Sequential model)
+    {
+        best = initialValueThreshold;
+        // A file format that cannot hold the model fails now, not after the first epoch's work.
+        if (!SaveWeightsOnly) Formats.ModelFile.CheckCanSave(model, Filepath);
+    }
 
     void ICallback.OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs)
     {
