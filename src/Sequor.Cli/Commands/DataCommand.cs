@@ -19,9 +19,8 @@ internal static class DataCommand
         };
         stats.SetAction(Shared.Run(options, result =>
         {
-            options.TextColumn = result.GetValue(textColumn)!;
-            options.LabelColumn = result.GetValue(labelColumn)!;
-            var dataset = Dataset.Load(result.GetValue(data)!, result.GetValue(numWords) ?? 500, options);
+            var columns = new TextColumns(result.GetValue(textColumn)!, result.GetValue(labelColumn)!);
+            var dataset = Dataset.Load(result.GetValue(data)!, result.GetValue(numWords) ?? 500, options, columns);
             var (train, _) = dataset.SplitValidation(0.2);
             Write(train, dataset.Description, options.Out);
             if (result.GetValue(plot) is { } png) HistogramPlot.SavePng(png, Histogram.Of(train.X), "Review lengths (training part)");

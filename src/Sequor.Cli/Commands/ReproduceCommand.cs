@@ -24,8 +24,9 @@ internal static class ReproduceCommand
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs per model (the chapter: 100)", DefaultValueFactory = _ => 100 };
         var seed = Shared.Seed();
         var threads = Shared.Threads();
-        var models = new Option<string?>("--models") { Description = "Comma-separated presets to run (default: all six)" };
-        var command = new Command("reproduce", "Run the whole chapter and write report.md with its curves") { data, outFolder, epochs, seed, threads, models };
+        var models = new Option<string?>("--models") { Description = "Comma-separated presets to run [default: all six]" };
+        var (textColumn, labelColumn) = Shared.Columns();
+        var command = new Command("reproduce", "Run the whole chapter and write report.md with its curves") { data, outFolder, epochs, seed, threads, models, textColumn, labelColumn };
         command.SetAction(Shared.Run(options, result =>
         {
             string folder = result.GetValue(outFolder)!;
@@ -33,9 +34,10 @@ internal static class ReproduceCommand
             var presets = (result.GetValue(models) ?? string.Join(",", Presets.Names)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (var p in presets) if (!Presets.Exists(p)) throw new SequorException($"--models: unknown preset '{p}' (presets: {string.Join(", ", Presets.Names)})");
             var settings = new TrainSettings(Epochs: Shared.Positive(result.GetValue(epochs), "--epochs"), Seed: result.GetValue(seed), Threads: result.GetValue(threads));
+            var columns = new TextColumns(result.GetValue(textColumn)!, result.GetValue(labelColumn)!);
             var figures = NotebookFigures.Load();
             var datasets = new Dictionary<int, Dataset>();
-            Dataset DataFor(int words) => datasets.TryGetValue(words, out var d) ? d : datasets[words] = Dataset.Load(source, words, options);
+            Dataset DataFor(int words) => datasets.TryGetValue(words, out var d) ? d : datasets[words] = Dataset.Load(source, words, options, columns);
 
             var report = new StringBuilder();
             report.AppendLine("# The IMDB recurrent-network chapter, reproduced by Sequor").AppendLine();

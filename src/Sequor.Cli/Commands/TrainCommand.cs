@@ -33,8 +33,7 @@ internal static class TrainCommand
         };
         command.SetAction(Shared.Run(options, result =>
         {
-            options.TextColumn = result.GetValue(textColumn)!;
-            options.LabelColumn = result.GetValue(labelColumn)!;
+            var columns = new TextColumns(result.GetValue(textColumn)!, result.GetValue(labelColumn)!);
             string modelName = result.GetValue(model)!;
             int words = result.GetValue(numWords) ?? (Presets.Exists(modelName) ? Presets.ChapterNumWords(modelName) : 500);
             int length = Shared.Positive(result.GetValue(maxlen), "--maxlen");
@@ -47,7 +46,7 @@ internal static class TrainCommand
                 KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
-            var dataset = Dataset.Load(result.GetValue(data)!, words, options);
+            var dataset = Dataset.Load(result.GetValue(data)!, words, options, columns);
             int classes = Math.Max(2, dataset.ClassNames.Length);
             using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);
             int modelLength = network.InputShape[0];

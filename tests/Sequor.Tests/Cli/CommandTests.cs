@@ -62,9 +62,12 @@ public class CommandTests : IDisposable
     [Fact]
     public void NoNetworkAndNoDataFileFallsBackToTheBundledSampleAndSaysSo() => WithEmptyHome(home =>
     {
-        // an empty home: no Sequor cache, no ~/.keras; this machine has no route to the download host
-        var (exit, output, error) = CliRunner.Run("data", "stats");
+        // an empty home (no Sequor cache, no ~/.keras) and a download that fails as without a route
+        var network = new NoNetwork();
+        var (exit, output, error) = CliRunner.RunWith(network, "data", "stats");
         Assert.True(exit == 0, error);
+        Assert.Equal(1, network.Requests);
+        Assert.Contains("Network is unreachable", error);
         Assert.Contains("using the bundled IMDB sample", error);
         Assert.Contains("--data /path/to/imdb.npz", error);
         Assert.Contains("a 5,000-review sample; the chapter used 25,000", output);
@@ -75,11 +78,28 @@ public class CommandTests : IDisposable
     public void ReproduceOfflineWritesAReportThatSaysItUsedTheBundledSample() => WithEmptyHome(home =>
     {
         string outFolder = Path.Combine(home, "reproduce");
-        var (exit, _, error) = CliRunner.Run("reproduce", "--epochs", "2", "--models", "lstm", "--out", outFolder);
+        var network = new NoNetwork();
+        var (exit, _, error) = CliRunner.RunWith(network, "reproduce", "--epochs", "2", "--models", "lstm", "--out", outFolder);
         Assert.True(exit == 0, error);
+        Assert.Equal(1, network.Requests);
         string report = File.ReadAllText(Path.Combine(outFolder, "report.md"));
         string dataLine = report.Split('\n').First(l => l.StartsWith("Data:", StringComparison.Ordinal));
         Assert.Contains("a 5,000-review sample; the chapter used 25,000", dataLine);
+    });
+
+    [Fact]
+    public void ADownloadShowsBytesAndSpeedAndABadDownloadIsRefusedNotCached() => WithEmptyHome(home =>
+    {
+        // 3 MB that are not Keras's imdb.npz: the progress shows, the SHA-256 check refuses it, the sample is used
+        var (exit, output, error) = CliRunner.RunWith(new FakeServer(new byte[3_000_000]), "data", "stats");
+        Assert.True(exit == 0, error);
+        var lines = error.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("downloading imdb.npz [====================] 3.0 / 3.0 MB at ", StringComparison.Ordinal) && l.Contains(" MB/s"));
+        Assert.Contains("hash", error);
+        Assert.Contains("using the bundled IMDB sample", error);
+        Assert.Contains("a 5,000-review sample", output);
+        Assert.False(File.Exists(Path.Combine(home, "datasets", "imdb.npz")));
+        Assert.Empty(Directory.Exists(Path.Combine(home, "datasets")) ? Directory.GetFiles(Path.Combine(home, "datasets")) : []);
     });
 
     private void WithEmptyHome(Action<string> body)
