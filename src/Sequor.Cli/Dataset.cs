@@ -61,7 +61,9 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
         {
             download.End();
             // no imdb.npz and no network: the sample that ships with Sequor, said on the console and in reports
-            options.Status($"{e.Message}; using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
+            var where = new DatasetFile.Options();
+            options.Status($"imdb.npz is not in {DatasetFile.SequorDatasets(where)} or {DatasetFile.KerasDatasets(where)} and the download failed " +
+                $"({SequorException.OneLine((e.InnerException ?? e).Message)}); using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
             return FromBundledSample(numWords, options);
         }
         if (path is null) Loading(file, options);  // a named file was announced by LoadCore

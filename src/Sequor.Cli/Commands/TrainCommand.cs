@@ -23,8 +23,8 @@ internal static class TrainCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Where the best model is saved (.keras or .h5)", DefaultValueFactory = _ => "best.keras" };
         var seed = Shared.Seed();
         var threads = Shared.Threads();
-        var plot = new Option<string?>("--plot") { Description = "Write the loss curves to this PNG (accuracy beside it, *-accuracy.png)" };
-        var historyCsv = new Option<string?>("--history") { Description = "Write the per-epoch history to this CSV" };
+        var plot = new Option<string?>("--plot") { Description = "Write the loss curves to this PNG (accuracy beside it, *-accuracy.png) [default: none]" };
+        var historyCsv = new Option<string?>("--history") { Description = "Write the per-epoch history to this CSV [default: none]" };
         var (textColumn, labelColumn) = Shared.Columns();
 
         var command = new Command("train", "Train a model on IMDB or your own texts, as the chapter does")

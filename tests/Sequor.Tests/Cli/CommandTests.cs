@@ -261,3 +261,55 @@ public class CommandTests : IDisposable
         Assert.Contains("Total params: 4,173", summary);
     }
 }
+
+/// <summary>What --help and the errors tell a person: defaults, numbers without noise, no .NET type names.</summary>
+public class HelpAndMessageTests
+{
+    /// <summary>Every command path the help lists (sequor data stats, sequor train, …): a command added later is checked too.</summary>
+    public static TheoryData<string> Commands()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in Subcommands("--help"))
+        {
+            var subs = Subcommands(name, "--help");
+            if (subs.Length == 0) data.Add(name);
+            foreach (var sub in subs) data.Add(name + " " + sub);
+        }
+        return data;
+    }
+
+    private static string[] Subcommands(params string[] help) => CliRunner.Run(help).Out.Split('\n')
+        .SkipWhile(l => !l.StartsWith("Commands:", StringComparison.Ordinal)).Skip(1)
+        .Select(l => l.Trim().Split(' ', 2)[0]).TakeWhile(n => n.Length > 0).ToArray();
+
+    [Theory, MemberData(nameof(Commands))]
+    public void EveryOptionInHelpShowsItsDefaultOrIsRequired(string command)
+    {
+        var (exit, output, _) = CliRunner.Run([.. command.Split(' '), "--help"]);
+        Assert.Equal(0, exit);
+        var options = output.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(options);
+        Assert.All(options, l => Assert.True(l.Contains("[default: ", StringComparison.Ordinal) || l.Contains("(REQUIRED)", StringComparison.Ordinal), $"sequor {command}: {l.Trim()}"));
+    }
+
+    [Theory]
+    [InlineData("--lr", "abc", "expected a number")]
+    [InlineData("--epochs", "1.5", "expected a whole number")]
+    [InlineData("--threads", "x", "expected a whole number")]
+    public void AValueOfTheWrongKindIsExplainedWithoutDotNetTypeNames(string option, string value, string explained)
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", option, value);
+        Assert.Equal(2, exit);
+        Assert.Contains($"'{value}' for option '{option}': {explained}", error);
+        Assert.DoesNotContain("System.", error);
+        Assert.DoesNotContain("Nullable", error);
+    }
+
+    [Theory]
+    [InlineData(492.0999999999999, "492.1")]
+    [InlineData(939.0299999999993, "939.03")]
+    [InlineData(181.5, "181.5")]
+    [InlineData(130, "130")]
+    public void PercentilesPrintWithoutFloatNoise(double value, string printed) =>
+        Assert.Equal(printed, Sequor.Cli.Commands.DataCommand.Number(value));
+}
