@@ -17,7 +17,7 @@ public sealed partial class Sequential
 
     public IReadOnlyList<Metric> Metrics => metrics;
 
-    /// <summary>Set by a callback to stop <see cref="Fit"/> after the current epoch (Keras's <c>stop_training</c>).</summary>
+    /// <summary>Set by a callback to stop <c>Fit</c> after the current epoch (Keras's <c>stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
     /// <summary>Chooses how the model learns, as Keras's <c>compile</c>.</summary>
