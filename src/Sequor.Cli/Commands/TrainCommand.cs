@@ -69,8 +69,8 @@ internal static class TrainCommand
                 new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint);
             if (result.GetValue(plot) is { } png)
             {
-                CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss");
-                CurvesPlot.SavePng(Shared.Beside(png, "-accuracy"), outcome.History, "accuracy", $"{modelName}: accuracy");
+                CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss", outcome.BestEpoch);
+                CurvesPlot.SavePng(Shared.Beside(png, "-accuracy"), outcome.History, "accuracy", $"{modelName}: accuracy", outcome.BestEpoch);
             }
             var h = outcome.History;
             int best = outcome.BestEpoch;
