@@ -66,6 +66,7 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
                 $"({SequorException.OneLine((e.InnerException ?? e).Message)}); using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
             return FromBundledSample(numWords, options);
         }
+        download.End();  // a download whose server gave no length leaves its line open
         if (path is null) Loading(file, options);  // a named file was announced by LoadCore
         var loaded = Imdb.LoadData(file, numWords: numWords);
         var ((xTrain, yTrain), (xTest, yTest)) = loaded;

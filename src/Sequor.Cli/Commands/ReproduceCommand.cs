@@ -90,7 +90,7 @@ internal static class ReproduceCommand
                 var h = outcome.History;
                 double accuracy = h["val_accuracy"][best];
                 // chance: what always answering the validation part's majority class scores, plus 2 points of noise
-                double majority = (double)Math.Max(validation.Y.Count(v => v == 1), validation.Y.Count(v => v != 1)) / validation.Count;
+                double majority = (double)validation.Y.GroupBy(v => v).Max(g => g.Count()) / validation.Count;
                 bool atChance = accuracy < majority + 0.02;
                 string ended = outcome.Interrupted ? "interrupted" : outcome.EpochsRun < settings.Epochs ? $"early stopping ended it after {outcome.EpochsRun} epochs" : $"it used all {settings.Epochs} epochs";
                 if (atChance) chance.Add(string.Create(CultureInfo.InvariantCulture, $"{preset}: best val accuracy {accuracy:F4} against {majority:F4} for always answering the majority class; {ended}"));
