@@ -93,7 +93,7 @@ internal static class ReproduceCommand
                 double majority = (double)validation.Y.GroupBy(v => v).Max(g => g.Count()) / validation.Count;
                 bool atChance = accuracy < majority + 0.02;
                 string ended = outcome.Interrupted ? "interrupted" : outcome.EpochsRun < settings.Epochs ? $"early stopping ended it after {outcome.EpochsRun} epochs" : $"it used all {settings.Epochs} epochs";
-                if (atChance) chance.Add(string.Create(CultureInfo.InvariantCulture, $"{preset}: best val accuracy {accuracy:F4} against {majority:F4} for always answering the majority class; {ended}"));
+                if (atChance) chance.Add(string.Create(CultureInfo.InvariantCulture, $"{preset}: best val accuracy {accuracy:F4} against {majority:F4} for always answering the majority class; {ended}."));
                 var book = figures.Model(preset);
                 string Book(string key) => book?[key] is { } v ? v.ToString().TrimEnd('s') : "";
                 report.AppendLine(CultureInfo.InvariantCulture,
@@ -103,9 +103,12 @@ internal static class ReproduceCommand
             }
             report.AppendLine();
             if (chance.Count > 0)
-                report.AppendLine($"**At chance level** (it did not learn in the epochs it ran, so its row says nothing about the architecture; the SimpleRNN models " +
-                    $"learn slowly at RMSprop 1e-4 and a smaller training set gives fewer steps per epoch; more data, `--data /path/to/imdb.npz`, or more `--epochs` helps): " +
-                    string.Join("; ", chance) + ".").AppendLine();
+            {
+                report.AppendLine("**At chance level**: these models did not learn in the epochs they ran, so their rows say nothing about the architecture " +
+                    "(at RMSprop 1e-4 the SimpleRNN models learn slowly, and a smaller training set gives fewer steps per epoch; more data, `--data /path/to/imdb.npz`, or more `--epochs` helps).").AppendLine();
+                foreach (var line in chance) report.AppendLine("- " + line);
+                report.AppendLine();
+            }
             report.AppendLine($"Notebook figures: {figures.Source}, TensorFlow 2.3 on 20,000 training and 5,000 validation reviews, num_words=500 for every model " +
                 "(Sequor uses the chapter text's 300 for the two SimpleRNN models); its seconds per epoch are from its own machine, not comparable with this one.").AppendLine();
 
