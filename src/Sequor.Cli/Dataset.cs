@@ -22,16 +22,16 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
     /// Keras-processed arr_0…arr_3), an aclImdb folder, or a CSV/TSV file of text and label columns. Ids at or
     /// above <paramref name="numWords"/> become the out-of-vocabulary id 2, as <c>load_data(num_words=…)</c>.
     /// </summary>
-    public static Dataset Load(string source, int numWords, CliOptions options)
+    public static Dataset Load(string source, int numWords, CliOptions options, TextColumns? columns = null)
     {
-        var dataset = LoadCore(source, numWords, options);
+        var dataset = LoadCore(source, numWords, options, columns ?? TextColumns.Default);
         // Reading a full IMDB leaves ~100 MB of garbage (the archive's bytes, the raw ids) that the GC would keep
         // committed for the rest of a run; handing it back once keeps `reproduce` under 300 MB.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return dataset;
     }
 
-    private static Dataset LoadCore(string source, int numWords, CliOptions options)
+    private static Dataset LoadCore(string source, int numWords, CliOptions options, TextColumns columns)
     {
         if (numWords < 3) throw new SequorException($"--num-words must be at least 3 (ids 0–2 are padding, start and out-of-vocabulary), got {numWords}");
         if (source == "imdb") return FromImdb(null, numWords, options);
@@ -39,29 +39,36 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
             Directory.Exists(Path.Combine(source, "test")) ? TextDataset.FromAclImdb(source, "test") : null, $"aclImdb folder '{source}'", numWords, options);
         if (!File.Exists(source))
             throw new SequorException($"--data '{source}': no such file or folder (give imdb, an imdb.npz-style file, an aclImdb folder or a CSV/TSV file)");
+        Loading(source, options);
         string extension = Path.GetExtension(source).ToLowerInvariant();
         return extension switch
         {
             ".npz" => FromNpz(source, numWords, options),
-            ".csv" or ".tsv" or ".txt" => FromText(TextDataset.FromCsv(source, options.TextColumn, options.LabelColumn), null, $"'{source}'", numWords, options),
+            ".csv" or ".tsv" or ".txt" => FromText(TextDataset.FromCsv(source, columns.Text, columns.Label), null, $"'{source}'", numWords, options),
             _ => throw new SequorException($"--data '{source}': unknown kind of file (expected .npz, .csv or .tsv, or a folder)"),
         };
     }
 
     private static Dataset FromImdb(string? path, int numWords, CliOptions options)
     {
-        var progress = new Progress<(long Done, long Total)>(p => options.Status($"downloading imdb.npz: {p.Done / 1_000_000.0:F1} MB" + (p.Total > 0 ? $" of {p.Total / 1_000_000.0:F1} MB" : "")));
-        ((int[][] X, int[] Y) Train, (int[][] X, int[] Y) Test) loaded;
+        string file;
+        var download = new DownloadProgress("imdb.npz", options.Error, options.Terminal);
         try
         {
-            loaded = Imdb.LoadData(path, numWords: numWords, progress: progress);
+            file = DatasetFile.Resolve("Imdb.LoadData", "imdb.npz", path, Imdb.Url, Imdb.Sha256, download, new DatasetFile.Options(Handler: options.DownloadHandler));
         }
         catch (SequorException e) when (path is null)
         {
+            download.End();
             // no imdb.npz and no network: the sample that ships with Sequor, said on the console and in reports
-            options.Status($"{e.Message}; using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
+            var where = new DatasetFile.Options();
+            options.Status($"imdb.npz is not in {DatasetFile.SequorDatasets(where)} or {DatasetFile.KerasDatasets(where)} and the download failed " +
+                $"({SequorException.OneLine((e.InnerException ?? e).Message)}); using the bundled IMDB sample instead (pass --data /path/to/imdb.npz for the full data)");
             return FromBundledSample(numWords, options);
         }
+        download.End();  // a download whose server gave no length leaves its line open
+        if (path is null) Loading(file, options);  // a named file was announced by LoadCore
+        var loaded = Imdb.LoadData(file, numWords: numWords);
         var ((xTrain, yTrain), (xTest, yTest)) = loaded;
         return new Dataset(path is null ? $"IMDB (num_words={numWords})" : $"'{path}' (num_words={numWords})",
             new LabeledSequences(xTrain, yTrain), new LabeledSequences(xTest, yTest), ["negative", "positive"], null);
@@ -86,6 +93,10 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
             File.Delete(file);
         }
     }
+
+    /// <summary>Says that a file is being read before the seconds a large one takes (a full IMDB: 25,000 + 25,000 reviews).</summary>
+    private static void Loading(string path, CliOptions options) =>
+        options.Status($"loading '{path}' ({new FileInfo(path).Length / 1e6:F1} MB)…");
 
     private static Dataset FromNpz(string path, int numWords, CliOptions options)
     {

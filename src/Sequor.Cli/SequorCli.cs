@@ -1,10 +1,11 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Sequor.Cli.Commands;
 
 namespace Sequor.Cli;
 
 /// <summary>The <c>sequor</c> command line: parse, then run one command inside the error boundary.</summary>
-internal static class SequorCli
+internal static partial class SequorCli
 {
     public static int Run(string[] args, CliOptions options)
     {
@@ -30,7 +31,7 @@ internal static class SequorCli
                 path.Add(arg);
                 current = sub;
             }
-            options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => e.Message)))} (see {string.Join(" ", path)} --help)");
+            options.Error.WriteLine($"sequor: {SequorException.OneLine(string.Join("; ", result.Errors.Select(e => Readable(e.Message))))} (see {string.Join(" ", path)} --help)");
             return 2;
         }
         if (args.Any(a => a is "-h" or "--help" or "-?"))
@@ -43,4 +44,21 @@ internal static class SequorCli
         }
         return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });
     }
+
+    /// <summary>
+    /// System.CommandLine names the .NET type it could not parse (<c>as expected type 'System.Single'</c>); a user
+    /// needs to hear what to type instead.
+    /// </summary>
+    internal static string Readable(string message) => ExpectedType().Replace(message, m =>
+    {
+        string type = m.Groups[1].Value;
+        string kind = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) ? "a number"
+            : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+            : "a value of another kind";
+        return ": expected " + kind;
+    });
+
+    [GeneratedRegex(@" as expected type '([^']+)'")]
+    private static partial Regex ExpectedType();
 }

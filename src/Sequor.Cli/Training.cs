@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Spectre.Console;
 using Sequor.Training;
 
 namespace Sequor.Cli;
@@ -17,7 +16,7 @@ internal sealed record TrainOutcome(History History, EarlyStopping Stopping, dou
     public int BestEpoch => History.Contains("val_loss") ? History["val_loss"].Select((v, i) => (v, i)).MinBy(p => p.v).i : EpochsRun - 1;
 }
 
-/// <summary>Compiles and fits a model the way the chapter does, with live or plain progress.</summary>
+/// <summary>Compiles and fits a model the way the chapter does, with a progress line redrawn on a terminal or a line per epoch.</summary>
 internal static class Trainer
 {
     public static TrainOutcome Fit(Sequential model, Tensor x, Tensor y, (Tensor X, Tensor Y) validation, int classes,
@@ -41,49 +40,12 @@ internal static class Trainer
         var callbacks = new List<ICallback> { stopping };
         if (settings.Checkpoint is { } checkpoint) callbacks.Insert(0, new ModelCheckpoint(checkpoint, saveBestOnly: true));
         if (settings.HistoryCsv is { } csv) callbacks.Add(new CSVLogger(csv));
+        int steps = (x.Dim(0) + settings.BatchSize - 1) / settings.BatchSize;
+        callbacks.Insert(0, new TrainingProgress(title, settings.Epochs, steps, options.Out, options.Terminal));
         var clock = Stopwatch.StartNew();
-        History history;
-        if (options.Terminal)
-        {
-            int steps = (x.Dim(0) + settings.BatchSize - 1) / settings.BatchSize;
-            History? result = null;
-            AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var task = context.AddTask(title, maxValue: steps);
-                    callbacks.Add(new LiveProgress(task, title, settings.Epochs));
-                    result = model.Fit(x, y, settings.Epochs, settings.BatchSize, verbose: 0, validationData: validation,
-                        callbacks: callbacks, cancellationToken: options.Cancellation);
-                });
-            history = result!;
-        }
-        else
-        {
-            options.Out.WriteLine(title);
-            history = model.Fit(x, y, settings.Epochs, settings.BatchSize, verbose: 2, validationData: validation,
-                callbacks: callbacks, output: options.Out, cancellationToken: options.Cancellation);
-        }
+        var history = model.Fit(x, y, settings.Epochs, settings.BatchSize, verbose: 0, validationData: validation,
+            callbacks: callbacks, output: options.Out, cancellationToken: options.Cancellation);
         double perEpoch = clock.Elapsed.TotalSeconds / Math.Max(1, history.Epoch.Count);
         return new TrainOutcome(history, stopping, perEpoch, options.Cancellation.IsCancellationRequested);
-    }
-
-    /// <summary>A Spectre progress bar per epoch and a Keras-like line when it ends.</summary>
-    private sealed class LiveProgress(ProgressTask task, string title, int epochs) : ICallback
-    {
-        public void OnEpochBegin(Sequential model, int epoch)
-        {
-            task.Value = 0;
-            task.Description = Markup.Escape($"{title} · epoch {epoch + 1}/{epochs}");
-        }
-
-        public void OnTrainBatchEnd(Sequential model, int batch, IReadOnlyDictionary<string, double> logs)
-        {
-            task.Value = batch + 1;
-            if (logs.TryGetValue("loss", out double loss))
-                task.Description = Markup.Escape($"{title} · loss {loss:F4}");
-        }
-
-        public void OnEpochEnd(Sequential model, int epoch, IDictionary<string, double> logs) =>
-            AnsiConsole.MarkupLine(Markup.Escape($"{title} epoch {epoch + 1}: " + string.Join(" - ", logs.Select(p => $"{p.Key}: {p.Value:F4}"))));
     }
 }

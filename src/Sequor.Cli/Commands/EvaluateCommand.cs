@@ -18,13 +18,12 @@ internal static class EvaluateCommand
         };
         command.SetAction(Shared.Run(options, result =>
         {
-            options.TextColumn = result.GetValue(textColumn)!;
-            options.LabelColumn = result.GetValue(labelColumn)!;
+            var columns = new TextColumns(result.GetValue(textColumn)!, result.GetValue(labelColumn)!);
             string path = result.GetValue(modelPath)!;
             using var model = Sequential.Load(path);
             var metadata = ModelMetadata.Load(path);
             ModelMetadata.Attach(model, path);
-            var (x, y) = TestPart(model, metadata, result.GetValue(data)!, options);
+            var (x, y) = TestPart(model, metadata, result.GetValue(data)!, options, columns);
             var loss = model.OutputShape[^1] > 1 ? Loss.SparseCategoricalCrossentropy : Loss.BinaryCrossentropy;
             model.Compile(new RMSprop(), loss, Metric.Accuracy);
             var (testLoss, accuracy) = model.Evaluate(x, y, batchSize: 512);
@@ -35,7 +34,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>The test sequences padded to the model's length, with their labels; ids beyond the model's vocabulary become OOV.</summary>
-    internal static (Tensor X, Tensor Y) TestPart(Sequential model, ModelMetadata? metadata, string source, CliOptions options)
+    internal static (Tensor X, Tensor Y) TestPart(Sequential model, ModelMetadata? metadata, string source, CliOptions options, TextColumns columns)
     {
         int vocabulary = ModelSource.Vocabulary(model) ?? metadata?.NumWords
             ?? throw new SequorException($"model '{model.Name}': cannot tell its vocabulary (no Embedding, no one-hot input)");
@@ -47,7 +46,7 @@ internal static class EvaluateCommand
         {
             // the model was trained on raw text: its own vocabulary, never a new one
             if (!textData) throw new SequorException($"--data '{source}': this model was trained on raw text and reads text (an aclImdb folder or a CSV/TSV file), not token ids");
-            var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "test") : TextDataset.FromCsv(source, options.TextColumn, options.LabelColumn);
+            var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "test") : TextDataset.FromCsv(source, columns.Text, columns.Label);
             var names = model.ClassNames ?? texts.ClassNames;
             var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
             if (labels.Contains(-1)) throw new SequorException($"'{source}': labels {string.Join(", ", texts.ClassNames.Except(names))} are not among the model's classes ({string.Join(", ", names)})");
@@ -57,7 +56,7 @@ internal static class EvaluateCommand
         else
         {
             if (textData) throw new SequorException($"--data '{source}': this model reads token ids and carries no text vectorizer; give it ids (imdb or an .npz file), or train it on text");
-            var dataset = Dataset.Load(source, vocabulary, options);
+            var dataset = Dataset.Load(source, vocabulary, options, columns);
             test = dataset.Test ?? dataset.Train;
         }
         var ids = Dataset.Clip(test.X, vocabulary);

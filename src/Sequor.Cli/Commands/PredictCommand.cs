@@ -12,7 +12,7 @@ internal static class PredictCommand
     {
         var modelPath = new Argument<string>("model") { Description = "A .keras or .h5 model file" };
         var input = new Option<string>("--input") { Description = ".npy or .json (a list of lists) of token ids, or .txt with one raw review per line", Required = true };
-        var output = new Option<string?>("--output") { Description = "Also write the lines to this file" };
+        var output = new Option<string?>("--output") { Description = "Also write the lines to this file [default: none]" };
         var command = new Command("predict", "Print the model's output for each input sequence, one line each") { modelPath, input, output };
         command.SetAction(Shared.Run(options, result =>
         {

@@ -17,7 +17,7 @@ internal static class Shared
 
     public static Option<int> Seed() => new("--seed") { Description = "Seed of initial weights, dropout and shuffling", DefaultValueFactory = _ => 42 };
 
-    public static Option<int?> Threads() => new("--threads") { Description = "Worker threads, 1 to the processor count (default: all cores); results do not depend on it" };
+    public static Option<int?> Threads() => new("--threads") { Description = "Worker threads, 1 to the processor count; results do not depend on it [default: all cores]" };
 
     public static (Option<string> Text, Option<string> Label) Columns() =>
         (new Option<string>("--text-column") { Description = "CSV/TSV column holding the text", DefaultValueFactory = _ => "text" },

@@ -23,8 +23,8 @@ internal static class TrainCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Where the best model is saved (.keras or .h5)", DefaultValueFactory = _ => "best.keras" };
         var seed = Shared.Seed();
         var threads = Shared.Threads();
-        var plot = new Option<string?>("--plot") { Description = "Write the loss curves to this PNG (accuracy beside it, *-accuracy.png)" };
-        var historyCsv = new Option<string?>("--history") { Description = "Write the per-epoch history to this CSV" };
+        var plot = new Option<string?>("--plot") { Description = "Write the loss curves to this PNG (accuracy beside it, *-accuracy.png) [default: none]" };
+        var historyCsv = new Option<string?>("--history") { Description = "Write the per-epoch history to this CSV [default: none]" };
         var (textColumn, labelColumn) = Shared.Columns();
 
         var command = new Command("train", "Train a model on IMDB or your own texts, as the chapter does")
@@ -33,8 +33,7 @@ internal static class TrainCommand
         };
         command.SetAction(Shared.Run(options, result =>
         {
-            options.TextColumn = result.GetValue(textColumn)!;
-            options.LabelColumn = result.GetValue(labelColumn)!;
+            var columns = new TextColumns(result.GetValue(textColumn)!, result.GetValue(labelColumn)!);
             string modelName = result.GetValue(model)!;
             int words = result.GetValue(numWords) ?? (Presets.Exists(modelName) ? Presets.ChapterNumWords(modelName) : 500);
             int length = Shared.Positive(result.GetValue(maxlen), "--maxlen");
@@ -47,7 +46,7 @@ internal static class TrainCommand
                 KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
-            var dataset = Dataset.Load(result.GetValue(data)!, words, options);
+            var dataset = Dataset.Load(result.GetValue(data)!, words, options, columns);
             int classes = Math.Max(2, dataset.ClassNames.Length);
             using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);
             // a model of open length (Keras's Input(shape=(None,))) trains on --maxlen and keeps it for its texts
@@ -72,8 +71,8 @@ internal static class TrainCommand
                 new ModelMetadata(dataset.ClassNames, modelLength, words, dataset.Vectorizer).Save(settings.Checkpoint);
             if (result.GetValue(plot) is { } png)
             {
-                CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss");
-                CurvesPlot.SavePng(Shared.Beside(png, "-accuracy"), outcome.History, "accuracy", $"{modelName}: accuracy");
+                CurvesPlot.SavePng(png, outcome.History, "loss", $"{modelName}: loss", outcome.BestEpoch);
+                CurvesPlot.SavePng(Shared.Beside(png, "-accuracy"), outcome.History, "accuracy", $"{modelName}: accuracy", outcome.BestEpoch);
             }
             var h = outcome.History;
             int best = outcome.BestEpoch;

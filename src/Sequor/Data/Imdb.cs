@@ -140,9 +140,20 @@ public static class Imdb
         string file = DatasetFile.Resolve("Imdb.GetWordIndex", "imdb_word_index.json", path, WordIndexUrl, WordIndexMd5, null, options);
         try
         {
+            // read with JsonDocument, not JsonSerializer: reflection-based serialization is off in file-based apps
+            // and trimmed or AOT-published programs, where Deserialize<Dictionary<…>> throws
             using var stream = File.OpenRead(file);
-            return JsonSerializer.Deserialize<Dictionary<string, int>>(stream)
-                ?? throw new SequorException($"Imdb.GetWordIndex: '{file}' holds null, expected a JSON object of word → rank");
+            using var document = JsonDocument.Parse(stream);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new SequorException($"Imdb.GetWordIndex: '{file}' holds a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, expected an object of word → rank");
+            var index = new Dictionary<string, int>();
+            foreach (var entry in document.RootElement.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int rank))
+                    throw new SequorException($"Imdb.GetWordIndex: '{file}': the rank of '{entry.Name}' is {entry.Value.GetRawText()}, expected a whole number");
+                index[entry.Name] = rank;
+            }
+            return index;
         }
         catch (JsonException e)
         {

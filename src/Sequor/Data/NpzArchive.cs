@@ -25,8 +25,11 @@ public static class NpzArchive
         }
     }
 
-    /// <summary>The member keys of the archive at <paramref name="path"/> (names without <c>.npy</c>), nothing parsed.</summary>
-    internal static IReadOnlyList<string> Keys(string path)
+    /// <summary>
+    /// The member keys of the archive at <paramref name="path"/> (names without <c>.npy</c>), nothing parsed: numpy's
+    /// <c>np.load(path).files</c>, to tell what a file holds before reading a large one.
+    /// </summary>
+    public static IReadOnlyList<string> Keys(string path)
     {
         try
         {

@@ -17,7 +17,7 @@ public sealed partial class Sequential
 
     public IReadOnlyList<Metric> Metrics => metrics;
 
-    /// <summary>Set by a callback to stop <see cref="Fit"/> after the current epoch (Keras's <c>stop_training</c>).</summary>
+    /// <summary>Set by a callback to stop <c>Fit</c> after the current epoch (Keras's <c>stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
     /// <summary>Chooses how the model learns, as Keras's <c>compile</c>.</summary>
@@ -91,8 +91,9 @@ public sealed partial class Sequential
 
         int n = trainX.Dim(0), steps = (n + batchSize - 1) / batchSize;
         var all = new List<ICallback>(callbacks ?? []);
+        var writer = output ?? Console.Out;
         if (verbose > 0)
-            all.Insert(0, new ProgressLogger(verbose, steps, epochs, output ?? Console.Out, output is null && !Console.IsOutputRedirected));
+            all.Insert(0, new ProgressLogger(verbose, steps, epochs, writer, output is null && !Console.IsOutputRedirected));
         var history = new History();
         var accumulators = CreateAccumulators();
         var order = new int[n];
@@ -102,6 +103,7 @@ public sealed partial class Sequential
         var trainable = TrainableWeights();
 
         StopTraining = false;
+        foreach (var c in all) c.SetOutput(writer);
         foreach (var c in all) c.OnTrainBegin(this);
         for (int epoch = initialEpoch; epoch < epochs && !StopTraining && !cancellationToken.IsCancellationRequested; epoch++)
         {

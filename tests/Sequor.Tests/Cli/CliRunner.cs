@@ -2,15 +2,43 @@ using Sequor.Cli;
 
 namespace Sequor.Tests.Cli;
 
-/// <summary>Runs the <c>sequor</c> command in-process with captured output, as a redirected console.</summary>
+/// <summary>
+/// Runs the <c>sequor</c> command in-process with captured output, as a redirected console. Downloads go to
+/// <paramref name="downloads"/>, by default a server that always fails: no test depends on this machine's network.
+/// </summary>
 internal static class CliRunner
 {
-    public static (int Exit, string Out, string Error) Run(params string[] args)
+    public static (int Exit, string Out, string Error) Run(params string[] args) => RunWith(new NoNetwork(), args);
+
+    public static (int Exit, string Out, string Error) RunWith(HttpMessageHandler downloads, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int exit = SequorCli.Run(args, new CliOptions(output, error, terminal: false, CancellationToken.None));
+        int exit = SequorCli.Run(args, new CliOptions(output, error, terminal: false, CancellationToken.None) { DownloadHandler = downloads });
         return (exit, output.ToString(), error.ToString());
+    }
+}
+
+/// <summary>A download that fails as a machine without a route does, and counts the attempts.</summary>
+internal sealed class NoNetwork : HttpMessageHandler
+{
+    public int Requests { get; private set; }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Requests++;
+        throw new HttpRequestException($"Network is unreachable ({request.RequestUri!.Host}:443)");
+    }
+}
+
+/// <summary>A server that answers every request with <paramref name="body"/> and its Content-Length.</summary>
+internal sealed class FakeServer(byte[] body) : HttpMessageHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentLength = body.Length;
+        return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content });
     }
 }
 

@@ -62,9 +62,12 @@ public class CommandTests : IDisposable
     [Fact]
     public void NoNetworkAndNoDataFileFallsBackToTheBundledSampleAndSaysSo() => WithEmptyHome(home =>
     {
-        // an empty home: no Sequor cache, no ~/.keras; this machine has no route to the download host
-        var (exit, output, error) = CliRunner.Run("data", "stats");
+        // an empty home (no Sequor cache, no ~/.keras) and a download that fails as without a route
+        var network = new NoNetwork();
+        var (exit, output, error) = CliRunner.RunWith(network, "data", "stats");
         Assert.True(exit == 0, error);
+        Assert.Equal(1, network.Requests);
+        Assert.Contains("Network is unreachable", error);
         Assert.Contains("using the bundled IMDB sample", error);
         Assert.Contains("--data /path/to/imdb.npz", error);
         Assert.Contains("a 5,000-review sample; the chapter used 25,000", output);
@@ -75,11 +78,33 @@ public class CommandTests : IDisposable
     public void ReproduceOfflineWritesAReportThatSaysItUsedTheBundledSample() => WithEmptyHome(home =>
     {
         string outFolder = Path.Combine(home, "reproduce");
-        var (exit, _, error) = CliRunner.Run("reproduce", "--epochs", "2", "--models", "lstm", "--out", outFolder);
+        var network = new NoNetwork();
+        var (exit, _, error) = CliRunner.RunWith(network, "reproduce", "--epochs", "2", "--models", "lstm", "--out", outFolder);
         Assert.True(exit == 0, error);
+        Assert.Equal(1, network.Requests);
         string report = File.ReadAllText(Path.Combine(outFolder, "report.md"));
         string dataLine = report.Split('\n').First(l => l.StartsWith("Data:", StringComparison.Ordinal));
         Assert.Contains("a 5,000-review sample; the chapter used 25,000", dataLine);
+        // two epochs at RMSprop 1e-4 leave the LSTM where always answering the majority class would be: the report says so
+        Assert.Contains("| lstm | 500 | 8,809 | 2 | 2 |", report);
+        Assert.Contains("(chance) |", report);
+        Assert.Contains("\n- lstm: best val accuracy 0.", report);
+        Assert.Contains("against 0.5320 for always answering the majority class; it used all 2 epochs.", report);
+    });
+
+    [Fact]
+    public void ADownloadShowsBytesAndSpeedAndABadDownloadIsRefusedNotCached() => WithEmptyHome(home =>
+    {
+        // 3 MB that are not Keras's imdb.npz: the progress shows, the SHA-256 check refuses it, the sample is used
+        var (exit, output, error) = CliRunner.RunWith(new FakeServer(new byte[3_000_000]), "data", "stats");
+        Assert.True(exit == 0, error);
+        var lines = error.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("downloading imdb.npz [====================] 3.0 / 3.0 MB at ", StringComparison.Ordinal) && l.Contains(" MB/s"));
+        Assert.Contains("hash", error);
+        Assert.Contains("using the bundled IMDB sample", error);
+        Assert.Contains("a 5,000-review sample", output);
+        Assert.False(File.Exists(Path.Combine(home, "datasets", "imdb.npz")));
+        Assert.Empty(Directory.Exists(Path.Combine(home, "datasets")) ? Directory.GetFiles(Path.Combine(home, "datasets")) : []);
     });
 
     private void WithEmptyHome(Action<string> body)
@@ -242,4 +267,56 @@ public class CommandTests : IDisposable
         Assert.Contains("Optimizer params: 4,175", summary);  // the checkpoint is compiled: iteration, learning rate, RMSprop's velocities
         Assert.Contains("Total params: 8,348", summary);
     }
+}
+
+/// <summary>What --help and the errors tell a person: defaults, numbers without noise, no .NET type names.</summary>
+public class HelpAndMessageTests
+{
+    /// <summary>Every command path the help lists (sequor data stats, sequor train, …): a command added later is checked too.</summary>
+    public static TheoryData<string> Commands()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in Subcommands("--help"))
+        {
+            var subs = Subcommands(name, "--help");
+            if (subs.Length == 0) data.Add(name);
+            foreach (var sub in subs) data.Add(name + " " + sub);
+        }
+        return data;
+    }
+
+    private static string[] Subcommands(params string[] help) => CliRunner.Run(help).Out.Split('\n')
+        .SkipWhile(l => !l.StartsWith("Commands:", StringComparison.Ordinal)).Skip(1)
+        .Select(l => l.Trim().Split(' ', 2)[0]).TakeWhile(n => n.Length > 0).ToArray();
+
+    [Theory, MemberData(nameof(Commands))]
+    public void EveryOptionInHelpShowsItsDefaultOrIsRequired(string command)
+    {
+        var (exit, output, _) = CliRunner.Run([.. command.Split(' '), "--help"]);
+        Assert.Equal(0, exit);
+        var options = output.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(options);
+        Assert.All(options, l => Assert.True(l.Contains("[default: ", StringComparison.Ordinal) || l.Contains("(REQUIRED)", StringComparison.Ordinal), $"sequor {command}: {l.Trim()}"));
+    }
+
+    [Theory]
+    [InlineData("--lr", "abc", "expected a number")]
+    [InlineData("--epochs", "1.5", "expected a whole number")]
+    [InlineData("--threads", "x", "expected a whole number")]
+    public void AValueOfTheWrongKindIsExplainedWithoutDotNetTypeNames(string option, string value, string explained)
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", option, value);
+        Assert.Equal(2, exit);
+        Assert.Contains($"'{value}' for option '{option}': {explained}", error);
+        Assert.DoesNotContain("System.", error);
+        Assert.DoesNotContain("Nullable", error);
+    }
+
+    [Theory]
+    [InlineData(492.0999999999999, "492.1")]
+    [InlineData(939.0299999999993, "939.03")]
+    [InlineData(181.5, "181.5")]
+    [InlineData(130, "130")]
+    public void PercentilesPrintWithoutFloatNoise(double value, string printed) =>
+        Assert.Equal(printed, Sequor.Cli.Commands.DataCommand.Number(value));
 }

@@ -19,19 +19,29 @@ public class ReproduceCommandTests : IDisposable
         var report = File.ReadAllText(Path.Combine(output, "report.md"));
         var rows = report.Split('\n').Where(l => Regex.IsMatch(l, @"^\| (simplernn-onehot|embedding-simplernn|lstm|lstm-dropout|lstm-2layer|gru) \|")).ToArray();
         Assert.Equal(6, rows.Length);
+        Assert.Contains("| model | num_words | params | epochs run | best epoch | val loss | val accuracy | s/epoch | notebook epochs run | notebook best epoch | notebook val loss | notebook val accuracy | notebook s/epoch | curves |", report);
         foreach (var row in rows)
         {
             var cells = row.Split('|', StringSplitOptions.TrimEntries);
-            Assert.Matches(@"^[\d,]+$", cells[2]);                          // params
-            Assert.Equal("2", cells[3]);                                    // epochs run
-            Assert.Matches(@"^[12]$", cells[4]);                            // best epoch
-            Assert.Matches(@"^\d\.\d{4}$", cells[5]);                       // best val_loss
-            Assert.Matches(@"^\d\.\d{4}$", cells[6]);                       // val_accuracy
-            Assert.Matches(@"^\d+\.\d{2}$", cells[7]);                      // seconds per epoch
-            Assert.Matches(@"^\d+, \d+, 0\.\d+, 0\.\d+, \d+s$", cells[8]);  // the notebook's figures beside
+            Assert.Matches(@"^(300|500)$", cells[2]);                       // num_words
+            Assert.Matches(@"^[\d,]+$", cells[3]);                          // params
+            Assert.Equal("2", cells[4]);                                    // epochs run
+            Assert.Matches(@"^[12]$", cells[5]);                            // best epoch
+            Assert.Matches(@"^\d\.\d{4}$", cells[6]);                       // val loss
+            Assert.Matches(@"^\d\.\d{4}( \(chance\))?$", cells[7]);          // val accuracy, flagged at chance level
+            Assert.Matches(@"^\d+\.\d{2}$", cells[8]);                      // seconds per epoch
+            // the notebook's figures, each in its own column and in the same units
+            Assert.Matches(@"^\d+$", cells[9]);
+            Assert.Matches(@"^\d+$", cells[10]);
+            Assert.Matches(@"^0\.\d{4}$", cells[11]);
+            Assert.Matches(@"^0\.\d{4}$", cells[12]);
+            Assert.Matches(@"^\d+$", cells[13]);
+            // a model at chance level is named in the note under the table, and only then
+            Assert.Equal(cells[7].EndsWith("(chance)", StringComparison.Ordinal), report.Contains($"\n- {cells[1]}: best val accuracy {cells[7][..6]} against ", StringComparison.Ordinal));
         }
-        Assert.Contains("| lstm | 8,809 |", report);
-        Assert.Contains("| simplernn-onehot | 2,481 |", report);
+        Assert.Contains("320 training and 80 validation reviews after `train_test_split(test_size=0.2, random_state=42)`, 120 test reviews", report);
+        Assert.Contains("| lstm | 500 | 8,809 |", report);
+        Assert.Contains("| simplernn-onehot | 300 | 2,481 |", report);
         Assert.Contains("## Test set", report);
         Assert.Contains("test (120 reviews), best 2-layer LSTM", stdout);
 

@@ -109,3 +109,39 @@ public class CallbackTests
         finally { File.Delete(path); }
     }
 }
+
+/// <summary>Where callbacks print: the writer Fit is given, never the process's console.</summary>
+public class CallbackOutputTests
+{
+    [Fact]
+    public void CallbacksPrintThroughTheWriterFitIsGiven()
+    {
+        var model = new Sequential([new Sequor.Layers.Dense(1)], seed: 1);
+        model.Build([2]);
+        model.Compile(new SGD(learningRate: 0), Loss.MeanSquaredError);  // lr 0: val_loss never improves
+        var x = new Tensor([1f, 2, 3, 4, 5, 6, 7, 8], 4, 2);
+        var y = new Tensor([1f, 0, 1, 0], 4);
+        string folder = Directory.CreateTempSubdirectory("sequor-callback-output-").FullName;
+        var console = Console.Out;
+        var captured = new StringWriter();
+        try
+        {
+            var leaked = new StringWriter();
+            Console.SetOut(leaked);
+            model.Fit(x, y, epochs: 3, batchSize: 2, verbose: 0, validationData: (x, y), output: captured, callbacks:
+                [new EarlyStopping(patience: 1, verbose: 1), new ModelCheckpoint(Path.Combine(folder, "m.keras"), verbose: 1),
+                 new ReduceLROnPlateau(patience: 1, verbose: 1, minLr: -1)]);
+            Console.SetOut(console);
+            Assert.Equal("", leaked.ToString());
+        }
+        finally
+        {
+            Console.SetOut(console);
+            Directory.Delete(folder, recursive: true);
+        }
+        string text = captured.ToString();
+        Assert.Contains("Epoch 1: saving model to", text);
+        Assert.Contains("early stopping", text);
+        Assert.Contains("ReduceLROnPlateau reducing learning rate", text);
+    }
+}

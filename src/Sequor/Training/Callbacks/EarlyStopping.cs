@@ -16,6 +16,11 @@ public sealed class EarlyStopping : ICallback
     private int wait;
     private Tensor[]? bestWeights;
 
+    // Fit's writer (ICallback.SetOutput); Console.Out only when the callback is driven outside Fit
+    private TextWriter output = Console.Out;
+
+    void ICallback.SetOutput(TextWriter output) => this.output = output;
+
     public EarlyStopping(string monitor = "val_loss", double minDelta = 0, int patience = 0, MonitorMode mode = MonitorMode.Auto,
         double? baseline = null, bool restoreBestWeights = false, int startFromEpoch = 0, int verbose = 0)
     {
@@ -74,9 +79,9 @@ public sealed class EarlyStopping : ICallback
 
     void ICallback.OnTrainEnd(Sequential model)
     {
-        if (StoppedEpoch > 0 && Verbose > 0) Console.WriteLine($"Epoch {StoppedEpoch + 1}: early stopping");
+        if (StoppedEpoch > 0 && Verbose > 0) output.WriteLine($"Epoch {StoppedEpoch + 1}: early stopping");
         if (!RestoreBestWeights || bestWeights is null) return;
-        if (Verbose > 0) Console.WriteLine($"Restoring model weights from the end of the best epoch: {BestEpoch + 1}.");
+        if (Verbose > 0) output.WriteLine($"Restoring model weights from the end of the best epoch: {BestEpoch + 1}.");
         model.SetWeights(bestWeights);
     }
 }

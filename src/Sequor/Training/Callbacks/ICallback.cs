@@ -8,6 +8,12 @@ namespace Sequor.Training;
 /// </summary>
 public interface ICallback
 {
+    /// <summary>
+    /// Before <see cref="OnTrainBegin"/>, <c>Fit</c> hands every callback the writer it was given (Console.Out when
+    /// none), as Keras's <c>set_params</c>: a callback prints there, so a caller that captures Fit's output gets all of it.
+    /// </summary>
+    void SetOutput(TextWriter output) { }
+
     void OnTrainBegin(Sequential model) { }
 
     void OnEpochBegin(Sequential model, int epoch) { }

@@ -19,6 +19,11 @@ public sealed partial class ModelCheckpoint : ICallback
     private readonly double? initialValueThreshold;
     private double? best;  // the best monitored value so far; reset to initialValueThreshold when training begins
 
+    // Fit's writer (ICallback.SetOutput); Console.Out only when the callback is driven outside Fit
+    private TextWriter output = Console.Out;
+
+    void ICallback.SetOutput(TextWriter output) => this.output = output;
+
     public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, MonitorMode mode = MonitorMode.Auto, double? initialValueThreshold = null)
     {
@@ -59,20 +64,20 @@ public sealed partial class ModelCheckpoint : ICallback
         if (SaveBestOnly)
         {
             if (!monitor.TryRead(logs, out double current))
-                Console.Error.WriteLine($"ModelCheckpoint: '{Monitor}' is not in the epoch logs ({string.Join(", ", logs.Keys)}); saving anyway");
+                output.WriteLine($"ModelCheckpoint: '{Monitor}' is not in the epoch logs ({string.Join(", ", logs.Keys)}); saving anyway");
             else if (monitor.IsImprovement(current, best))
             {
                 if (Verbose > 0)
-                    Console.WriteLine($"Epoch {epoch + 1}: {Monitor} improved from {Describe(best)} to {current:F5}, saving model to {path}");
+                    output.WriteLine($"Epoch {epoch + 1}: {Monitor} improved from {Describe(best)} to {current:F5}, saving model to {path}");
                 best = current;
             }
             else
             {
-                if (Verbose > 0) Console.WriteLine($"Epoch {epoch + 1}: {Monitor} did not improve from {Describe(best)}");
+                if (Verbose > 0) output.WriteLine($"Epoch {epoch + 1}: {Monitor} did not improve from {Describe(best)}");
                 return;
             }
         }
-        else if (Verbose > 0) Console.WriteLine($"Epoch {epoch + 1}: saving model to {path}");
+        else if (Verbose > 0) output.WriteLine($"Epoch {epoch + 1}: saving model to {path}");
         Save(model, path);
     }
 
@@ -81,7 +86,7 @@ public sealed partial class ModelCheckpoint : ICallback
         // A diverged model is never a checkpoint: it would replace the last good one.
         if (!AllFinite(model))
         {
-            Console.Error.WriteLine($"ModelCheckpoint: the model has NaN or infinite weights; not saving it to {path} (the last checkpoint is kept)");
+            output.WriteLine($"ModelCheckpoint: the model has NaN or infinite weights; not saving it to {path} (the last checkpoint is kept)");
             return;
         }
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));

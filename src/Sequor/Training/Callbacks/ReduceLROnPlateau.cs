@@ -11,6 +11,11 @@ public sealed class ReduceLROnPlateau : ICallback
     private double? best;
     private int wait, cooldownCounter;
 
+    // Fit's writer (ICallback.SetOutput); Console.Out only when the callback is driven outside Fit
+    private TextWriter output = Console.Out;
+
+    void ICallback.SetOutput(TextWriter output) => this.output = output;
+
     public ReduceLROnPlateau(string monitor = "val_loss", double factor = 0.1, int patience = 10, MonitorMode mode = MonitorMode.Auto,
         double minDelta = 1e-4, int cooldown = 0, double minLr = 0, int verbose = 0)
     {
@@ -53,7 +58,7 @@ public sealed class ReduceLROnPlateau : ICallback
             {
                 double next = Math.Max(optimizer.LearningRate * Factor, MinLr);
                 optimizer.LearningRate = (Real)next;
-                if (Verbose > 0) Console.WriteLine($"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {next}.");
+                if (Verbose > 0) output.WriteLine($"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {next}.");
                 cooldownCounter = Cooldown;
                 wait = 0;
             }
