@@ -16,6 +16,7 @@ internal static class SequorCli
             SummaryCommand.Create(options),
             DataCommand.Create(options),
             ReproduceCommand.Create(options),
+            ServeCommand.Create(options),
         };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
