@@ -13,7 +13,7 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
         var names = new Option<string[]>("--name") { Description = "The name in /v1/models/{name}, once per model in order [default: the file's name without extension]", AllowMultipleArgumentsPerToken = false };
         var maxBatchSize = new Option<int>("--max-batch-size") { Description = "Most rows a batch gathers from concurrent requests", DefaultValueFactory = _ => 128 };
-        var batchTimeout = new Option<int>("--batch-timeout-ms") { Description = "How long a request waits for others to join its batch, in milliseconds", DefaultValueFactory = _ => 2 };
+        var batchTimeout = new Option<int>("--batch-timeout-ms") { Description = "How long a batch waits for more requests to join it, in milliseconds (0: a batch takes what queued while the previous one ran)", DefaultValueFactory = _ => 0 };
         var maxBodyBytes = new Option<long>("--max-body-bytes") { Description = "Largest request body accepted", DefaultValueFactory = _ => 4L << 20 };
         var maxTextLength = new Option<int>("--max-text-length") { Description = "Longest text instance accepted, in characters", DefaultValueFactory = _ => 100_000 };
         var threads = Shared.Threads();
