@@ -16,7 +16,9 @@ internal static class ServeCommand
         var batchTimeout = new Option<int>("--batch-timeout-ms") { Description = "How long a batch waits for more requests to join it, in milliseconds (0: a batch takes what queued while the previous one ran)", DefaultValueFactory = _ => 0 };
         var maxBodyBytes = new Option<long>("--max-body-bytes") { Description = "Largest request body accepted", DefaultValueFactory = _ => 4L << 20 };
         var maxTextLength = new Option<int>("--max-text-length") { Description = "Longest text instance accepted, in characters", DefaultValueFactory = _ => 100_000 };
-        var threads = Shared.Threads();
+        // one thread by default: the model's part of a request is small next to parsing and answering it, which
+        // Kestrel does on the other cores; a second shard thread spin-waits between batches and takes a core from them
+        var threads = new Option<int>("--threads") { Description = "Threads for each model's batches (results do not depend on it); the other cores handle HTTP", DefaultValueFactory = _ => 1 };
         var command = new Command("serve", "Serve models over HTTP (TensorFlow Serving's REST API) with a page at / to try them")
         {
             modelPaths, port, host, names, maxBatchSize, batchTimeout, maxBodyBytes, maxTextLength, threads,
@@ -45,7 +47,7 @@ internal static class ServeCommand
                         throw new SequorException($"model name '{name}': a name in a URL cannot be empty or hold '/', ':', '?', '#' or spaces (give --name)");
                     var model = Sequential.Load(paths[i]);
                     ModelMetadata.Attach(model, paths[i]);
-                    if (result.GetValue(threads) is int t) model.Threads = t;
+                    model.Threads = Shared.Positive(result.GetValue(threads), "--threads");
                     served.Add(new ServedModel(name, paths[i], model, settings.MaxTextLength));
                 }
                 return Serve(options, served, settings).GetAwaiter().GetResult();

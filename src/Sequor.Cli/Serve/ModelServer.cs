@@ -57,7 +57,9 @@ internal sealed class ModelServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(address, settings.Port);
-            kestrel.Limits.MaxRequestBodySize = settings.MaxBodyBytes;
+            // the body limit is enforced while reading (ReadJson), not by Kestrel: after a 413, Kestrel then drains the
+            // unread rest (for at most its 5 s drain timeout) so the client reads the answer instead of a reset connection
+            kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
         });
         builder.Services.AddRoutingCore();

@@ -53,7 +53,8 @@ public sealed class ModelServerBadInputTests(ServeFixture fixture) : IClassFixtu
     [Fact]
     public async Task AnOversizedBodyIsRefusedWith413WhetherItsLengthIsAnnouncedOrNot()
     {
-        string big = "{\"instances\": [\"" + new string('a', ServeFixture.MaxBodyBytes) + "\"]}";
+        // 16 times the limit: the client is still sending when the server has refused
+        string big = "{\"instances\": [\"" + new string('a', 16 * ServeFixture.MaxBodyBytes) + "\"]}";
         var (status, answer) = await ServeFixture.Post(fixture.Client, "/v1/models/text:predict", big);
         Assert.Equal(413, status);
         Assert.Contains("larger than the limit of 65,536 bytes (--max-body-bytes)", answer["error"]!.GetValue<string>());
