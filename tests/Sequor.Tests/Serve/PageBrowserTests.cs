@@ -69,6 +69,15 @@ public sealed class PageBrowserTests(ServeFixture fixture) : IClassFixture<Serve
         Assert.Equal(texts.Length + 1, lines.Length);
         Assert.StartsWith("\"awful \"\"boring\"\" dreadful\",", lines[2]);
         File.WriteAllBytes(Path.Combine("browser", "page-batch.png"), await browser.Screenshot());
+
+        // a .txt file: one text per line, in order, a blank line included (the empty text)
+        string lines2 = Path.Combine(fixture.Folder, "batch.txt");
+        File.WriteAllLines(lines2, ["a great film", "", "dreadful"]);
+        await browser.Type("#file", lines2);
+        await browser.WaitFor("return document.querySelectorAll('#results tbody tr').length === 3 && !document.getElementById('download').hidden", "the rows of the .txt upload");
+        var txtRows = (await browser.Script("return [...document.querySelectorAll('#results tbody tr')].map(r => r.cells[2].textContent)"))!.AsArray();
+        var txtScores = model.Predict(["a great film", "", "dreadful"]);
+        Assert.Equal(txtScores.Span.ToArray().Select(p => p > 0.5f ? "pos" : "neg"), txtRows.Select(r => r!.GetValue<string>()));
     }
 
     /// <summary>A headless Chromium session through chromedriver's W3C WebDriver HTTP API.</summary>
