@@ -18,6 +18,7 @@ internal static partial class SequorCli
             DataCommand.Create(options),
             ReproduceCommand.Create(options),
             ExportCommand.Create(options),
+            ServeCommand.Create(options),
         };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
