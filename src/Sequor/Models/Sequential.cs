@@ -123,7 +123,13 @@ public sealed partial class Sequential : IDisposable
         }
         this.inputShape = inputShape.ToArray();
         outputShape = shape;
+        plan = new ExecutionPlan(layers);
     }
+
+    private ExecutionPlan? plan;
+
+    /// <summary>The decisions of this model's <see cref="ExecutionPlan"/>, one line each (empty when every layer runs as it would alone).</summary>
+    internal IEnumerable<string> DescribePlan() => (plan ?? throw NotBuilt()).Describe(layers);
 
     /// <summary>Total number of weights, as Keras's <c>count_params()</c>.</summary>
     public int CountParams() => layers.Sum(l => l.CountParams());
@@ -338,21 +344,7 @@ public sealed partial class Sequential : IDisposable
         while (replicas.Count < shards)
         {
             replicas.Add(layers.Select(l => l.Replicate()).ToArray());
-            replicas[^1][0].InputGradientUnused = true;  // the model's input is data
-            var stack = replicas[^1];
-            for (int l = 0; l + 1 < stack.Length; l++)
-            {
-                if (stack[l] is Embedding embedding && stack[l + 1] is Recurrent recurrent)
-                {
-                    recurrent.EmbeddingSource = embedding;  // the lookup folds into the recurrent projection
-                    embedding.FoldedInto = recurrent;
-                }
-                if (stack[l] is Recurrent first && stack[l + 1] is Recurrent second && first.CanHandOverTo(second))
-                {
-                    second.SequenceSource = first;  // the sequence passes between them time-major
-                    first.SequenceConsumer = second;
-                }
-            }
+            plan!.Apply(replicas[^1]);
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }
