@@ -1,3 +1,5 @@
+extern alias Float64;
+
 namespace Sequor.Tests;
 
 /// <summary>
@@ -19,17 +21,33 @@ public static class KernelChoices
         return data;
     }
 
-    /// <summary>Selects <paramref name="choice"/> until the returned scope is disposed.</summary>
+    /// <summary>Every available choice in front of each row of <paramref name="rows"/> (MemberData of a theory
+    /// whose first parameter is the <see cref="KernelChoice"/>).</summary>
+    public static IEnumerable<object[]> Cross(IEnumerable<object[]> rows)
+    {
+        var all = rows.ToArray();
+        foreach (var choice in Kernels.Available)
+            foreach (var row in all) yield return [choice, .. row];
+    }
+
+    /// <summary>Selects <paramref name="choice"/> in the shipped (float) and the gradient-check (double) builds until
+    /// the returned scope is disposed.</summary>
     public static IDisposable Use(KernelChoice choice)
     {
         var saved = Kernels.Choice;
+        var savedDouble = Float64::Sequor.Kernels.Choice;
         Kernels.Choice = choice;
-        return new Restore(saved);
+        Float64::Sequor.Kernels.Choice = (Float64::Sequor.KernelChoice)(int)choice;
+        return new Restore(saved, savedDouble);
     }
 
-    private sealed class Restore(KernelChoice saved) : IDisposable
+    private sealed class Restore(KernelChoice saved, Float64::Sequor.KernelChoice savedDouble) : IDisposable
     {
-        public void Dispose() => Kernels.Choice = saved;
+        public void Dispose()
+        {
+            Kernels.Choice = saved;
+            Float64::Sequor.Kernels.Choice = savedDouble;
+        }
     }
 }
 
