@@ -78,15 +78,19 @@ public static partial class Kernels
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static KernelChoice FromEnvironment()
     {
-        var value = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        KernelChoice result;
-        if (string.IsNullOrWhiteSpace(value)) result = Available[^1];
-        else if (!Enum.TryParse(value.Trim(), ignoreCase: true, out result) || !Enum.IsDefined(result))
+        choice = Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
+        chosen = true;
+        return choice;
+    }
+
+    /// <summary>The choice a value of <see cref="EnvironmentVariable"/> names (unset or blank: the widest available).</summary>
+    internal static KernelChoice Parse(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return Available[^1];
+        if (!Enum.TryParse(value.Trim(), ignoreCase: true, out KernelChoice result) || !Enum.IsDefined(result) || char.IsDigit(value.Trim()[0]))
             throw new SequorException($"{EnvironmentVariable}={value}: expected one of {string.Join(", ", Enum.GetValues<KernelChoice>().Select(Name))}");
         if (!IsAvailable(result))
             throw new SequorException($"{EnvironmentVariable}={value}: this host does not accelerate {Name(result)} (available: {string.Join(", ", Available.Select(Name))})");
-        choice = result;
-        chosen = true;
         return result;
     }
 }

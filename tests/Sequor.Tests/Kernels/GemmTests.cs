@@ -1,4 +1,4 @@
-namespace Sequor.Tests.Tensors;
+namespace Sequor.Tests;
 
 [Collection(nameof(KernelChoiceCollection))]
 public class GemmTests
