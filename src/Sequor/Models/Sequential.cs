@@ -28,7 +28,7 @@ public sealed partial class Sequential : IDisposable
     private readonly List<Tensor> shardInputs = [];
     private readonly List<Tensor> shardOutputGradients = [];
     private readonly Tensor output = new(0, 0);
-    private readonly Action<int> forwardShard, backwardShard;
+    private readonly Action<int> forwardShard;
     private ShardRunner? runner;
     private int threads = Environment.ProcessorCount;
     private int[]? inputShape;
@@ -47,7 +47,6 @@ public sealed partial class Sequential : IDisposable
         Name = name;
         Seed = seed ?? System.Random.Shared.Next();
         forwardShard = ForwardShard;
-        backwardShard = BackwardShard;
         foreach (var layer in layers) Add(layer);
     }
 
@@ -155,21 +154,18 @@ public sealed partial class Sequential : IDisposable
             int rows = Math.Min(batchSize, n - start);
             for (int i = 0; i < rows; i++) indices[i] = start + i;
             GatherInput(x, indices.AsSpan(0, rows), batch);
-            var y = Forward(batch, training: false);
+            var y = Forward(batch);
             y.Span.CopyTo(result.Span.Slice(start * rowOut, rows * rowOut));
         }
         return result;
     }
 
-    /// <summary>
-    /// Forward pass of one batch over its shards. In training the dropout masks are drawn from
-    /// (seed, step, shard, layer), so they do not depend on which thread runs a shard.
-    /// </summary>
-    internal Tensor Forward(Tensor x, bool training)
+    /// <summary>Inference on one batch over its shards (training runs <see cref="TrainStep"/>).</summary>
+    internal Tensor Forward(Tensor x)
     {
         int batch = x.Dim(0), shards = ShardCount(batch);
-        if (!training && shards > Math.Max(2, threads)) return ForwardInference(x, shards);
-        BeginBatch(x, training, shards);
+        if (shards > Math.Max(2, threads)) return ForwardInference(x, shards);
+        BeginBatch(x, training: false, shards);
         Runner.Run(shards, forwardShard);
         return CollectOutputs(batch, shards);
     }
@@ -209,18 +205,6 @@ public sealed partial class Sequential : IDisposable
             }
         }
         return output;
-    }
-
-    /// <summary>
-    /// Backward pass of the last <see cref="Forward"/> given ∂loss/∂output of the whole batch; leaves the
-    /// summed gradients in the model's own layers' weights.
-    /// </summary>
-    internal void Backward(Tensor outputGradient)
-    {
-        int shards = ShardCount(outputGradient.Dim(0));
-        batchOutputGradient = outputGradient;
-        Runner.Run(shards, backwardShard);
-        SumShardGradients(shards);
     }
 
     /// <summary>
@@ -313,8 +297,6 @@ public sealed partial class Sequential : IDisposable
         }
         return current;
     }
-
-    private void BackwardShard(int s) => BackwardThroughReplica(s, CopyShard(batchOutputGradient!, s, shardOutputGradients[s]));
 
     /// <summary>Runs ∂loss/∂output of shard <paramref name="s"/> back through its replica's layers.</summary>
     private void BackwardThroughReplica(int s, Tensor outputGradient)

@@ -28,8 +28,7 @@ public class EmbeddingFoldTests
             for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
             var dy = new Tensor(100, 1);
             for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 7) / 7 - 0.4f;
-            var y = model.Forward(x, training: true).Span.ToArray();
-            model.Backward(dy);
+            var y = model.TrainingPass(x, dy).Span.ToArray();
             return (y, model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray());
         }
         var (y1, g1) = Run(1);
@@ -91,8 +90,7 @@ public class EmbeddingFoldTests
         var dy = new Tensor(16, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var folded = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
 
         // the model's own layers have no fold set up: the plain path, on the same weights
@@ -138,8 +136,7 @@ public class EmbeddingFoldTests
         var dy = new Tensor(5, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var lookedUp = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
         var predicted = model.Predict(x).Span.ToArray();
 

@@ -38,8 +38,7 @@ public class SequenceHandOverTests
         var dy = new Tensor(16, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var handedOver = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
 
         // the model's own layers are not linked: batch-major between them, with the dropout masks of step 1, shard 0
