@@ -346,7 +346,7 @@ static Layer[] ModelLayers(string name) => name switch
     _ => throw new ArgumentException($"unknown model {name}"),
 };
 
-// --scaling: the "both cores give ≥ 1.6× one core" on a chapter model. A one-thread and a two-thread copy
+// --scaling: the 2-core target of docs/performance.md (both cores ≥ 1.6× one core) on a chapter model. A one-thread and a two-thread copy
 // of the model train whole epochs on the benchmark's data in alternation (three warm-up epochs each, then 15
 // rounds), so the machine's drifting load falls on both alike; the ratio of each round's adjacent pair is kept.
 JsonObject Scaling(string name)

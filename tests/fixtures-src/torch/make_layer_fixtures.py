@@ -4,7 +4,7 @@
 Run with Debian's python3-torch:  /usr/bin/python3 tests/fixtures-src/torch/make_layer_fixtures.py
 
 For fixed seeds this builds small cases in torch (float64), converts the weights to Keras's layout
-(docs/keras-reference.md section 8: transposed kernels, LSTM bias = b_ih + b_hh, GRU gate order z,r,h
+(docs/keras-semantics.md, "PyTorch as the outside reference": transposed kernels, LSTM bias = b_ih + b_hh, GRU gate order z,r,h
 instead of torch's r,z,n, GRU reset_after bias rows [input; recurrent]), and writes one JSON file per
 case to tests/Sequor.Tests/Fixtures/Torch/.
 

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using Sequor.Layers;
 using Sequor.Training;
 
-namespace Sequor.Tests.Layers;
+namespace Sequor.Tests;
 
 /// <summary>
 /// On a machine with 512-bit vectors the chapter LSTM's step takes registers of two gate blocks; it must give
