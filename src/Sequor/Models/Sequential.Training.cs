@@ -10,6 +10,15 @@ public sealed partial class Sequential
     private readonly Tensor logits = new(0, 0);
     private readonly Tensor outputGradient = new(0, 0);
 
+    // The current training step's arguments and results, for the shard delegates cached below (a new closure per
+    // step would allocate): set by RunTrainingShards and TrainStep, read by TrainShard and SumAndApplyHalf.
+    private Tensor? batchTargets;
+    private double batchLossScale;
+    private double[] shardLosses = [];
+    private Weight[]? stepTrainable;
+    private Action<int>? trainShard, sumAndApply;
+    private Weight[]? trainableForProfile;
+
     /// <summary>The optimizer given to <see cref="Compile(Optimizer, Loss, Metric[])"/>.</summary>
     public Optimizer? Optimizer { get; private set; }
 
@@ -209,9 +218,6 @@ public sealed partial class Sequential
         return total / rows;
     }
 
-    private Weight[]? stepTrainable;
-    private Action<int>? sumAndApply;
-
     private void SumAndApplyHalf(int part)
     {
         SumShardGradients(ShardCount(batchInput!.Dim(0)), part, 2);
@@ -232,12 +238,6 @@ public sealed partial class Sequential
         SumShardGradients(ShardCount(x.Dim(0)));
         return output;
     }
-
-    private Weight[]? trainableForProfile;
-    private Tensor? batchTargets;
-    private double batchLossScale;
-    private double[] shardLosses = [];
-    private Action<int>? trainShard;
 
     /// <summary>Runs <see cref="TrainShard"/> on every shard of <paramref name="x"/>; the loss comes from <paramref name="y"/>,
     /// or ∂loss/∂output is <paramref name="outputGradient"/>. Returns the batch's output.</summary>

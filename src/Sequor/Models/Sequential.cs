@@ -36,6 +36,7 @@ public sealed partial class Sequential : IDisposable
     private Tensor? batchInput, batchOutputGradient;
     private bool batchTraining;
     private long step;
+    private ExecutionPlan? plan;  // made by Build, applied to every replica
 
     public Sequential(params Layer[] layers) : this(layers, seed: null) { }
 
@@ -124,8 +125,6 @@ public sealed partial class Sequential : IDisposable
         outputShape = shape;
         plan = new ExecutionPlan(layers);
     }
-
-    private ExecutionPlan? plan;
 
     /// <summary>The decisions of this model's <see cref="ExecutionPlan"/>, one line each (empty when every layer runs as it would alone).</summary>
     internal IEnumerable<string> DescribePlan() => (plan ?? throw NotBuilt()).Describe(layers);
