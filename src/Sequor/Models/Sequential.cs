@@ -115,6 +115,7 @@ public sealed partial class Sequential : IDisposable
         }
         if (inputShape.Length == 0 || inputShape.Any(d => d <= 0))
             throw new SequorException($"model '{Name}': input shape {Layer.FormatShape(inputShape)} must have positive dimensions");
+        _ = Kernels.Choice;  // a bad SEQUOR_KERNELS is one error here, on the caller's thread, not inside a worker
         var shape = inputShape.ToArray();
         for (int i = 0; i < layers.Count; i++)
         {
