@@ -47,12 +47,13 @@ var machine = new JsonObject
     ["cpu"] = CpuModel(),
     ["logical_processors"] = Environment.ProcessorCount,
     ["threads_used"] = threads,
-    // What the host offers and what Sequor's kernels use: Vector256 (8 floats) throughout, and 512-bit registers in
-    // the chapter LSTM's step where the host has them (VectorMath.Wide).
+    // What the host offers and what Sequor's kernels use (Kernels.Choice, SEQUOR_KERNELS): Vector256 (8 floats)
+    // throughout, and 512-bit registers in the chapter LSTM's step and wide GEMM columns under Vector512.
     ["simd"] = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "SSE/NEON",
     ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
     ["kernel_simd_bits"] = Vector256.IsHardwareAccelerated ? 256 : 128,
-    ["lstm_step_simd_bits"] = VectorMath.Wide ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
+    ["lstm_step_simd_bits"] = Kernels.Choice switch { KernelChoice.Vector512 => 512, KernelChoice.Vector256 => 256, _ => 32 },
+    ["kernels"] = Kernels.Name(Kernels.Choice),
     ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
     ["runtime"] = Environment.Version.ToString(),
 };
@@ -345,7 +346,7 @@ static Layer[] ModelLayers(string name) => name switch
     _ => throw new ArgumentException($"unknown model {name}"),
 };
 
-// --scaling: the "both cores give ≥ 1.6× one core" on a chapter model. A one-thread and a two-thread copy
+// --scaling: the 2-core target of docs/performance.md (both cores ≥ 1.6× one core) on a chapter model. A one-thread and a two-thread copy
 // of the model train whole epochs on the benchmark's data in alternation (three warm-up epochs each, then 15
 // rounds), so the machine's drifting load falls on both alike; the ratio of each round's adjacent pair is kept.
 JsonObject Scaling(string name)

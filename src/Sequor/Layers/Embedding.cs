@@ -39,12 +39,8 @@ public sealed class Embedding : Layer
     /// <summary>The table [V, E], for a recurrent layer after this one that folds the lookup into its projection.</summary>
     internal Weight Table => embeddings;
 
-    /// <summary>The last forward pass's output and token ids [B, T] (what a folding recurrent layer looks up).</summary>
-    internal Tensor Output => output;
+    /// <summary>The token ids [B, T] of the last forward pass.</summary>
     internal Tensor? Ids => ids;
-
-    /// <summary>The recurrent layer after this one in a model, which does this lookup itself (see <see cref="Recurrent.EmbeddingSource"/>).</summary>
-    internal Recurrent? FoldedInto { get; set; }
 
     private protected override int[] BuildCore(int[] inputShape, RandomGenerator random)
     {
@@ -57,20 +53,19 @@ public sealed class Embedding : Layer
     internal override Tensor Forward(Tensor input, Tensor? inputMask, bool training)
     {
         int batch = input.Dim(0), steps = input.Dim(1);
+        var ids = input.Span;
+        this.ids = input;
+        if (Plan.OutputIsIds)
+        {
+            // the next layer looks the ids up itself (in its folded table, or in this one): check them and pass them on
+            CheckIds(ids, steps);
+            return input;
+        }
         output.Reshape(batch, steps, OutputDim);
         var table = embeddings.Value.Span;
-        var ids = input.Span;
         var outSpan = output.Span;
         int width = OutputDim;
-        this.ids = input;
-        if (FoldedInto is not null)
-        {
-            // the next layer looks the ids up itself (in its folded table, or in this one): only check them (the
-            // output is shaped, not written)
-            CheckIds(ids, steps);
-            return output;
-        }
-        if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated)
+        if (width % Vector256<Real>.Count == 0 && Kernels.Vectorized)
         {
             // whole vectors per row instead of a memmove call per token (rows of 16 or 128 values)
             ref Real from = ref MemoryMarshal.GetReference(table);
@@ -100,7 +95,7 @@ public sealed class Embedding : Layer
         var ids = this.ids!.Span;
         var dOut = outputGradient.Span;
         int width = OutputDim;
-        if (width % Vector256<Real>.Count == 0 && Vector256.IsHardwareAccelerated && dOut.Length >= ids.Length * width)
+        if (width % Vector256<Real>.Count == 0 && Kernels.Vectorized && dOut.Length >= ids.Length * width)
         {
             // whole vectors per row instead of a call per token (the ids were checked by Forward)
             ref Real to = ref MemoryMarshal.GetReference(gradient);

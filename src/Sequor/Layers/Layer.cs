@@ -110,10 +110,11 @@ public abstract class Layer
     internal abstract Tensor? Backward(Tensor outputGradient);
 
     /// <summary>
-    /// Set by the model on its first layer: nothing consumes ∂loss/∂input (the input is data), so a layer
-    /// may skip computing it and return null from <see cref="Backward"/>.
+    /// This layer's part of its model's <see cref="ExecutionPlan"/>, given once per replica when the model is built:
+    /// how its input arrives, whether its output goes on in another form, whether ∂input is needed at all (not for
+    /// the model's input, which is data). <see cref="LayerPlan.Alone"/> for a layer run on its own.
     /// </summary>
-    internal bool InputGradientUnused { get; set; }
+    internal LayerPlan Plan { get; set; } = LayerPlan.Alone;
 
     /// <summary>The mask that goes with this layer's output (Keras's <c>compute_mask</c>).</summary>
     internal virtual Tensor? OutputMask(Tensor input, Tensor? inputMask) => inputMask;

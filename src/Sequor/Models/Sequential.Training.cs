@@ -10,6 +10,15 @@ public sealed partial class Sequential
     private readonly Tensor logits = new(0, 0);
     private readonly Tensor outputGradient = new(0, 0);
 
+    // The current training step's arguments and results, for the shard delegates cached below (a new closure per
+    // step would allocate): set by RunTrainingShards and TrainStep, read by TrainShard and SumAndApplyHalf.
+    private Tensor? batchTargets;
+    private double batchLossScale;
+    private double[] shardLosses = [];
+    private Weight[]? stepTrainable;
+    private Action<int>? trainShard, sumAndApply;
+    private Weight[]? trainableForProfile;
+
     /// <summary>The optimizer given to <see cref="Compile(Optimizer, Loss, Metric[])"/>.</summary>
     public Optimizer? Optimizer { get; private set; }
 
@@ -171,7 +180,7 @@ public sealed partial class Sequential
             for (int i = 0; i < rows; i++) indices[i] = start + i;
             GatherInput(x, indices.AsSpan(0, rows), batchX);
             GatherRows(y, indices.AsSpan(0, rows), batchY);
-            var output = Forward(batchX, training: false);
+            var output = Forward(batchX);
             int outputRows = output.Length / width;
             var fusedLogits = LossFused ? logits.Span : default;
             total += loss.Compute(output.Span, fusedLogits, batchY.Span, outputRows, width, outputGradient.Reshape(output.Shape).Span, 0) / perSample;
@@ -181,23 +190,15 @@ public sealed partial class Sequential
     }
 
     /// <summary>
-    /// One batch in one parallel pass: each shard runs forward, the loss gradient of its own rows and backward
-    /// (per-row losses make a shard's gradient independent of the others; one fork-join per step instead of
-    /// two, and no copy of the batch's output gradient, measured 1–5 % off the chapter LSTM's epoch); then the
-    /// shards' gradients are summed in shard order and the optimizer steps. Returns the batch loss.
+    /// The training step, the one path that trains (Fit, and <see cref="TrainingPass"/> for tests): each shard runs
+    /// forward, the loss gradient of its own rows and backward in one parallel pass (<see cref="TrainShard"/>; per-row
+    /// losses make a shard's gradient independent of the other shards); then the shards' gradients are summed in shard
+    /// order and the optimizer steps. Returns the batch loss.
     /// </summary>
     private double TrainStep(Tensor x, Tensor y, Weight[] trainable, MetricAccumulator[] accumulators)
     {
         int batch = x.Dim(0), shards = ShardCount(batch);
-        BeginBatch(x, training: true, shards);
-        if (shardLosses.Length < shards) shardLosses = new double[shards];
-        batchTargets = y;
-        int perSample = OutputRowsPerSample;
-        batchLossScale = 1.0 / (batch * perSample);
-        Runner.Run(shards, trainShard ??= TrainShard);
-        batchTargets = null;
-
-        var output = CollectOutputs(batch, shards);
+        var output = RunTrainingShards(x, y, null);
         int width = outputShape![^1], rows = output.Length / width;
         double total = 0;
         for (int s = 0; s < shards; s++) total += shardLosses[s];
@@ -219,33 +220,58 @@ public sealed partial class Sequential
         return total / rows;
     }
 
-    private Weight[]? stepTrainable;
-    private Action<int>? sumAndApply;
-
     private void SumAndApplyHalf(int part)
     {
         SumShardGradients(ShardCount(batchInput!.Dim(0)), part, 2);
         Optimizer!.ApplyPart(stepTrainable!, part, 2);
     }
 
-    /// <summary>One training step on a prepared batch (the benchmark's step profile; Fit gathers and checks batches itself).</summary>
+    /// <summary>One training step on a prepared batch, optimizer included (the benchmark's step; Fit gathers and checks batches itself).</summary>
     internal double TrainOnBatch(Tensor x, Tensor y) => TrainStep(x, y, trainableForProfile ??= TrainableWeights(), []);
 
-    private Weight[]? trainableForProfile;
-    private Tensor? batchTargets;
-    private double batchLossScale;
-    private double[] shardLosses = [];
-    private Action<int>? trainShard;
+    /// <summary>
+    /// The training step's shards with ∂loss/∂output given instead of a loss (tests of gradients): the very
+    /// <see cref="TrainShard"/> that Fit runs, the gradients summed into the model's weights, no optimizer step.
+    /// Returns the batch's output.
+    /// </summary>
+    internal Tensor TrainingPass(Tensor x, Tensor outputGradient)
+    {
+        var output = RunTrainingShards(x, null, outputGradient);
+        SumShardGradients(ShardCount(x.Dim(0)));
+        return output;
+    }
 
+    /// <summary>Runs <see cref="TrainShard"/> on every shard of <paramref name="x"/>; the loss comes from <paramref name="y"/>,
+    /// or ∂loss/∂output is <paramref name="outputGradient"/>. Returns the batch's output.</summary>
+    private Tensor RunTrainingShards(Tensor x, Tensor? y, Tensor? outputGradient)
+    {
+        int batch = x.Dim(0), shards = ShardCount(batch);
+        BeginBatch(x, training: true, shards);
+        if (shardLosses.Length < shards) shardLosses = new double[shards];
+        batchTargets = y;
+        batchOutputGradient = outputGradient;
+        batchLossScale = 1.0 / (batch * OutputRowsPerSample);
+        Runner.Run(shards, trainShard ??= TrainShard);
+        batchTargets = null;
+        batchOutputGradient = null;
+        return CollectOutputs(batch, shards);
+    }
+
+    /// <summary>Shard <paramref name="s"/> of a training step: forward, ∂loss/∂output of its rows, backward.</summary>
     private void TrainShard(int s)
     {
         var y = replicaOutputs[s] = ForwardShard(s, s);
-        int width = outputShape![^1], rows = y.Length / width, targetWidth = loss!.TargetWidth(width);
-        int firstRow = s * ShardSize * OutputRowsPerSample;
-        var gradient = shardOutputGradients[s].Reshape(y.Shape);
-        var logitsOfShard = LossFused ? ((Dense)replicas[s][^1]).Logits.Span : default;
-        shardLosses[s] = loss.Compute(y.Span, logitsOfShard, batchTargets!.Span.Slice(firstRow * targetWidth, rows * targetWidth),
-            rows, width, gradient.Span, batchLossScale);
+        Tensor gradient;
+        if (batchOutputGradient is not null) gradient = CopyShard(batchOutputGradient, s, shardOutputGradients[s]);
+        else
+        {
+            int width = outputShape![^1], rows = y.Length / width, targetWidth = loss!.TargetWidth(width);
+            int firstRow = s * ShardSize * OutputRowsPerSample;
+            gradient = shardOutputGradients[s].Reshape(y.Shape);
+            var logitsOfShard = LossFused ? ((Dense)replicas[s][^1]).Logits.Span : default;
+            shardLosses[s] = loss.Compute(y.Span, logitsOfShard, batchTargets!.Span.Slice(firstRow * targetWidth, rows * targetWidth),
+                rows, width, gradient.Span, batchLossScale);
+        }
         BackwardThroughReplica(s, gradient);
     }
 

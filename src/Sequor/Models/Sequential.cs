@@ -28,7 +28,7 @@ public sealed partial class Sequential : IDisposable
     private readonly List<Tensor> shardInputs = [];
     private readonly List<Tensor> shardOutputGradients = [];
     private readonly Tensor output = new(0, 0);
-    private readonly Action<int> forwardShard, backwardShard;
+    private readonly Action<int> forwardShard;
     private ShardRunner? runner;
     private int threads = Environment.ProcessorCount;
     private int[]? inputShape;
@@ -36,6 +36,7 @@ public sealed partial class Sequential : IDisposable
     private Tensor? batchInput, batchOutputGradient;
     private bool batchTraining;
     private long step;
+    private ExecutionPlan? plan;  // made by Build, applied to every replica
 
     public Sequential(params Layer[] layers) : this(layers, seed: null) { }
 
@@ -47,7 +48,6 @@ public sealed partial class Sequential : IDisposable
         Name = name;
         Seed = seed ?? System.Random.Shared.Next();
         forwardShard = ForwardShard;
-        backwardShard = BackwardShard;
         foreach (var layer in layers) Add(layer);
     }
 
@@ -115,6 +115,7 @@ public sealed partial class Sequential : IDisposable
         }
         if (inputShape.Length == 0 || inputShape.Any(d => d <= 0))
             throw new SequorException($"model '{Name}': input shape {Layer.FormatShape(inputShape)} must have positive dimensions");
+        _ = Kernels.Choice;  // a bad SEQUOR_KERNELS is one error here, on the caller's thread, not inside a worker
         var shape = inputShape.ToArray();
         for (int i = 0; i < layers.Count; i++)
         {
@@ -123,7 +124,11 @@ public sealed partial class Sequential : IDisposable
         }
         this.inputShape = inputShape.ToArray();
         outputShape = shape;
+        plan = new ExecutionPlan(layers);
     }
+
+    /// <summary>The decisions of this model's <see cref="ExecutionPlan"/>, one line each (empty when every layer runs as it would alone).</summary>
+    internal IEnumerable<string> DescribePlan() => (plan ?? throw NotBuilt()).Describe(layers);
 
     /// <summary>Total number of weights, as Keras's <c>count_params()</c>.</summary>
     public int CountParams() => layers.Sum(l => l.CountParams());
@@ -149,21 +154,18 @@ public sealed partial class Sequential : IDisposable
             int rows = Math.Min(batchSize, n - start);
             for (int i = 0; i < rows; i++) indices[i] = start + i;
             GatherInput(x, indices.AsSpan(0, rows), batch);
-            var y = Forward(batch, training: false);
+            var y = Forward(batch);
             y.Span.CopyTo(result.Span.Slice(start * rowOut, rows * rowOut));
         }
         return result;
     }
 
-    /// <summary>
-    /// Forward pass of one batch over its shards. In training the dropout masks are drawn from
-    /// (seed, step, shard, layer), so they do not depend on which thread runs a shard.
-    /// </summary>
-    internal Tensor Forward(Tensor x, bool training)
+    /// <summary>Inference on one batch over its shards (training runs <see cref="TrainStep"/>).</summary>
+    internal Tensor Forward(Tensor x)
     {
         int batch = x.Dim(0), shards = ShardCount(batch);
-        if (!training && shards > Math.Max(2, threads)) return ForwardInference(x, shards);
-        BeginBatch(x, training, shards);
+        if (shards > Math.Max(2, threads)) return ForwardInference(x, shards);
+        BeginBatch(x, training: false, shards);
         Runner.Run(shards, forwardShard);
         return CollectOutputs(batch, shards);
     }
@@ -204,18 +206,6 @@ public sealed partial class Sequential : IDisposable
             }
         }
         return output;
-    }
-
-    /// <summary>
-    /// Backward pass of the last <see cref="Forward"/> given ∂loss/∂output of the whole batch; leaves the
-    /// summed gradients in the model's own layers' weights.
-    /// </summary>
-    internal void Backward(Tensor outputGradient)
-    {
-        int shards = ShardCount(outputGradient.Dim(0));
-        batchOutputGradient = outputGradient;
-        Runner.Run(shards, backwardShard);
-        SumShardGradients(shards);
     }
 
     /// <summary>
@@ -310,8 +300,6 @@ public sealed partial class Sequential : IDisposable
         return current;
     }
 
-    private void BackwardShard(int s) => BackwardThroughReplica(s, CopyShard(batchOutputGradient!, s, shardOutputGradients[s]));
-
     /// <summary>Runs ∂loss/∂output of shard <paramref name="s"/> back through its replica's layers.</summary>
     private void BackwardThroughReplica(int s, Tensor outputGradient)
     {
@@ -340,21 +328,7 @@ public sealed partial class Sequential : IDisposable
         while (replicas.Count < shards)
         {
             replicas.Add(ReplicateLayers());
-            replicas[^1][0].InputGradientUnused = true;  // the model's input is data
-            var stack = replicas[^1];
-            for (int l = 0; l + 1 < stack.Length; l++)
-            {
-                if (stack[l] is Embedding embedding && stack[l + 1] is Recurrent recurrent)
-                {
-                    recurrent.EmbeddingSource = embedding;  // the lookup folds into the recurrent projection
-                    embedding.FoldedInto = recurrent;
-                }
-                if (stack[l] is Recurrent first && stack[l + 1] is Recurrent second && first.CanHandOverTo(second))
-                {
-                    second.SequenceSource = first;  // the sequence passes between them time-major
-                    first.SequenceConsumer = second;
-                }
-            }
+            plan!.Apply(replicas[^1]);
             shardInputs.Add(new Tensor(0));
             shardOutputGradients.Add(new Tensor(0));
         }

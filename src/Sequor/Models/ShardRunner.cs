@@ -9,8 +9,9 @@ namespace Sequor;
 /// delegate keep a step free of allocations.
 /// </summary>
 /// <remarks>
-/// A training step calls <see cref="Run"/> twice (forward, backward) with only a short serial part between,
-/// so idle workers spin for up to <see cref="SpinTicks"/> before they sleep: waking a sleeping thread costs tens
+/// A training step calls <see cref="Run"/> once for its shards (forward, loss, backward) and, on two or more
+/// threads, once more to sum the gradients and apply the optimizer in halves, with only a short serial part
+/// between; so idle workers spin for up to <see cref="SpinTicks"/> before they sleep: waking a sleeping thread costs tens
 /// to hundreds of microseconds on a virtual machine, a large share of a chapter model's ~1 ms step.
 /// </remarks>
 internal sealed class ShardRunner : IDisposable

@@ -6,8 +6,11 @@ namespace Sequor.Tests.Layers;
 /// What torch cannot check (GRU reset_after=False, Keras masking), on the shipped float32 layers with
 /// small cases whose results are worked out by hand in the comments.
 /// </summary>
+[Collection(nameof(KernelChoiceCollection))]
 public class HandComputedTests
 {
+    public static IEnumerable<object[]> Choices() => KernelChoices.Cross([[]]);
+
     private const float Tolerance = 1e-6f;
 
     private static Tensor T(float[] values, params int[] shape) => new(values, shape);
@@ -19,9 +22,10 @@ public class HandComputedTests
             Assert.True(Math.Abs(expected[i] - actual.Span[i]) <= tolerance, $"[{i}]: expected {expected[i]:R}, got {actual.Span[i]:R}");
     }
 
-    [Fact]
-    public void GruResetBeforeOneUnitMatchesHandArithmetic()
+    [Theory, MemberData(nameof(Choices))]
+    public void GruResetBeforeOneUnitMatchesHandArithmetic(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         // GRU(1, reset_after=False), sigmoid/tanh, one feature, x = [1, 2], h0 = 0.
         // kernel [Wz, Wr, Wh] = [0.5, −0.5, 1], recurrent_kernel [Uz, Ur, Uh] = [1, 2, −1], bias [bz, br, bh] = [0, 0.5, 0.25]
         // t=1 (x=1, h0=0): z = σ(0.5·1 + 0 + 0)           = σ(0.5)  = 0.622459331
@@ -39,9 +43,10 @@ public class HandComputedTests
         AssertValues([0.320261573f, 0.457037624f], y);
     }
 
-    [Fact]
-    public void GruResetBeforeAppliesTheResetGateBeforeTheRecurrentProduct()
+    [Theory, MemberData(nameof(Choices))]
+    public void GruResetBeforeAppliesTheResetGateBeforeTheRecurrentProduct(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         // With one unit (r ⊙ h)·U_h = r ⊙ (h·U_h), so two units are needed to tell reset_after=False from True.
         // Activations chosen for exact arithmetic: linear candidate, Keras 3 hard_sigmoid hs(v) = v/6 + 1/2.
         // Columns (Keras order) [z1 z2 | r1 r2 | h1 h2]; bias all zeros; x = [1, 0], h0 = [0, 0].
@@ -85,9 +90,10 @@ public class HandComputedTests
         return (a, b);
     }
 
-    [Fact]
-    public void MaskedStepCarriesTheStateOver()
+    [Theory, MemberData(nameof(Choices))]
+    public void MaskedStepCarriesTheStateOver(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         // Keras: at a masked step every state (h and c) and the output are the previous step's. So the LSTM on
         // [x0, x1, x2] with mask [1, 0, 1] must give exactly the LSTM on [x0, x2]; row 1 (mask [1, 1, 1]) is the
         // full sequence; row 0 without its mask would differ.
@@ -115,9 +121,10 @@ public class HandComputedTests
         Assert.True(Math.Abs(yRow0Unmasked.Span[6] - y.Span[6]) > 1e-3, "the mask had no effect on row 0");
     }
 
-    [Fact]
-    public void PrePaddingWithMaskZeroLeavesTheStateAtZero()
+    [Theory, MemberData(nameof(Choices))]
+    public void PrePaddingWithMaskZeroLeavesTheStateAtZero(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         // Keras pad_sequences pads in front; with Embedding(mask_zero=True) the padded steps are masked, so the
         // state stays at its initial zeros, the outputs there are the zero "previous output", the final output is
         // that of the unpadded sequence, and no gradient reaches the padding (nor embeddings row 0).

@@ -3,9 +3,13 @@ using Float64::Sequor.Layers;
 
 namespace Sequor.Tests.Layers;
 
-/// <summary>Every layer and every option, proven against central differences in double precision.</summary>
+/// <summary>Every layer and every option, proven against central differences in double precision, under every
+/// kernel choice of the host (the double build's fast kernels run for units a multiple of 4).</summary>
+[Collection(nameof(KernelChoiceCollection))]
 public class LayerGradientTests
 {
+    public static IEnumerable<object[]> Choices() => KernelChoices.Cross([[]]);
+
     private const int Batch = 3, Steps = 5, Features = 4;
 
     public static TheoryData<string> DenseActivations => new() { "linear", "relu", "sigmoid", "tanh", "softmax", "hard_sigmoid", "hard_sigmoid_keras2" };
@@ -13,20 +17,30 @@ public class LayerGradientTests
     private static Activation ActivationNamed(string name) =>
         name == "hard_sigmoid_keras2" ? Activation.HardSigmoidKeras2 : Activation.FromName(name);
 
-    [Theory, MemberData(nameof(DenseActivations))]
-    public void DenseGradientsMatchCentralDifferences(string activation) =>
-        GradientCheck.Check(new Dense(3, ActivationNamed(activation)), [Batch, Features]);
+    public static IEnumerable<object[]> DenseActivationsByKernels() => KernelChoices.Cross(DenseActivations);
 
-    [Fact]
-    public void DenseOnSequencesAndWithoutBiasMatchesCentralDifferences()
+    [Theory, MemberData(nameof(DenseActivationsByKernels))]
+    public void DenseGradientsMatchCentralDifferences(KernelChoice kernels, string activation)
     {
+        using var _ = KernelChoices.Use(kernels);
+        GradientCheck.Check(new Dense(3, ActivationNamed(activation)), [Batch, Features]);
+    }
+
+    [Theory, MemberData(nameof(Choices))]
+    public void DenseOnSequencesAndWithoutBiasMatchesCentralDifferences(KernelChoice kernels)
+    {
+        using var _ = KernelChoices.Use(kernels);
         GradientCheck.Check(new Dense(3, Activation.Tanh), [Batch, Steps, Features]);
         GradientCheck.Check(new Dense(2, Activation.Sigmoid, useBias: false), [Batch, Features]);
     }
 
-    [Fact]
-    public void EmbeddingGradientSumsRepeatedIds() =>
+    [Theory, MemberData(nameof(Choices))]
+    public void EmbeddingGradientSumsRepeatedIds(KernelChoice kernels)
+    {
+        using var _ = KernelChoices.Use(kernels);
         GradientCheck.Check(new Embedding(6, 3), [Batch, 8], vocabulary: 6);
+        GradientCheck.Check(new Embedding(6, 4), [Batch, 8], vocabulary: 6);  // rows of one double vector
+    }
 
     [Theory, InlineData(true), InlineData(false)]
     public void DropoutGradientMatchesCentralDifferences(bool training) =>
@@ -58,9 +72,12 @@ public class LayerGradientTests
         };
     }
 
-    [Theory, MemberData(nameof(RecurrentCases))]
-    public void RecurrentGradientsMatchCentralDifferences(string cell, string option)
+    public static IEnumerable<object[]> RecurrentCasesByKernels() => KernelChoices.Cross(RecurrentCases());
+
+    [Theory, MemberData(nameof(RecurrentCasesByKernels))]
+    public void RecurrentGradientsMatchCentralDifferences(KernelChoice kernels, string cell, string option)
     {
+        using var _ = KernelChoices.Use(kernels);
         var layer = MakeRecurrent(cell, option);
         var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
         bool training = option.Contains("dropout");
@@ -77,9 +94,12 @@ public class LayerGradientTests
     }
 
     /// <summary>Units a multiple of the vector width with tanh/sigmoid: the cells' fused kernels (8 units = 2 double vectors).</summary>
-    [Theory, MemberData(nameof(FusedCases))]
-    public void FusedRecurrentGradientsMatchCentralDifferences(string cell, string option)
+    public static IEnumerable<object[]> FusedCasesByKernels() => KernelChoices.Cross(FusedCases());
+
+    [Theory, MemberData(nameof(FusedCasesByKernels))]
+    public void FusedRecurrentGradientsMatchCentralDifferences(KernelChoice kernels, string cell, string option)
     {
+        using var _ = KernelChoices.Use(kernels);
         bool sequences = option is "go_backwards_sequences" or "mask_sequences";
         bool backwards = option.StartsWith("go_backwards");
         double dropout = option == "dropout" ? 0.3 : 0, recurrentDropout = option == "recurrent_dropout" ? 0.4 : 0;
@@ -95,9 +115,13 @@ public class LayerGradientTests
     }
 
     /// <summary>Units equal to one vector (4 doubles here, 8 floats in the shipped build): the LSTM's folded step kernel.</summary>
-    [Theory, InlineData("default"), InlineData("go_backwards_sequences"), InlineData("recurrent_dropout"), InlineData("mask_sequences")]
-    public void OneVectorLstmGradientsMatchCentralDifferences(string option)
+    public static IEnumerable<object[]> OneVectorCases() =>
+        KernelChoices.Cross(new[] { "default", "go_backwards_sequences", "recurrent_dropout", "mask_sequences" }.Select(o => new object[] { o }));
+
+    [Theory, MemberData(nameof(OneVectorCases))]
+    public void OneVectorLstmGradientsMatchCentralDifferences(KernelChoice kernels, string option)
     {
+        using var _ = KernelChoices.Use(kernels);
         bool sequences = option is "go_backwards_sequences" or "mask_sequences";
         var layer = new LSTM(4, null, null, true, 0, option == "recurrent_dropout" ? 0.4 : 0, sequences, option.StartsWith("go_backwards"));
         var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, Steps) : null;
@@ -114,17 +138,23 @@ public class LayerGradientTests
         return data;
     }
 
-    [Theory, MemberData(nameof(BidirectionalCases))]
-    public void BidirectionalGradientsMatchCentralDifferences(string cell, string mode, bool sequences)
+    public static IEnumerable<object[]> BidirectionalCasesByKernels() => KernelChoices.Cross(BidirectionalCases());
+
+    [Theory, MemberData(nameof(BidirectionalCasesByKernels))]
+    public void BidirectionalGradientsMatchCentralDifferences(KernelChoice kernels, string cell, string mode, bool sequences)
     {
+        using var _ = KernelChoices.Use(kernels);
         var inner = MakeRecurrent(cell, sequences ? "return_sequences" : "default");
         var layer = new Bidirectional(inner, Enum.Parse<MergeMode>(mode, ignoreCase: true));
         GradientCheck.Check(layer, [Batch, Steps, Features]);
     }
 
-    [Theory, InlineData(false), InlineData(true)]
-    public void BidirectionalWithMaskMatchesCentralDifferences(bool sequences)
+    public static IEnumerable<object[]> MaskCases() => KernelChoices.Cross([[false], [true]]);
+
+    [Theory, MemberData(nameof(MaskCases))]
+    public void BidirectionalWithMaskMatchesCentralDifferences(KernelChoice kernels, bool sequences)
     {
+        using var _ = KernelChoices.Use(kernels);
         var layer = new Bidirectional(MakeRecurrent("lstm", sequences ? "return_sequences" : "default"));
         GradientCheck.Check(layer, [Batch, Steps, Features], mask: GradientCheck.Mask(Batch, Steps));
     }

@@ -17,6 +17,7 @@ namespace Sequor.Tests.Layers;
 /// math. Every fixture value (weights, inputs, R) is exactly representable in float32, so the layer sees the
 /// very numbers torch used; the differences measured are only float32 arithmetic (~1e-7 here).
 /// </remarks>
+[Collection(nameof(KernelChoiceCollection))]
 public class TorchFixtureTests
 {
     private const double Tolerance = 1e-5;
@@ -26,7 +27,7 @@ public class TorchFixtureTests
     private static string[] FixtureNames() =>
         Directory.GetFiles(FixtureDirectory, "*.json").Select(p => Path.GetFileNameWithoutExtension(p)).Order(StringComparer.Ordinal).ToArray();
 
-    public static TheoryData<string> Fixtures() => new(FixtureNames());
+    public static TheoryData<KernelChoice, string> Fixtures() => KernelChoices.Crossed(FixtureNames());
 
     [Fact]
     public void FixturesAreCopiedNextToTheTestAssembly()
@@ -38,9 +39,21 @@ public class TorchFixtureTests
             Assert.Contains(names, n => n.StartsWith(prefix, StringComparison.Ordinal));
     }
 
-    [Theory, MemberData(nameof(Fixtures))]
-    public void LayerMatchesTorch(string fixture)
+    [Fact]
+    public void FixturesTakeTheFastKernelsAsWellAsTheGeneralSteps()
     {
+        // 8 units is the chapter's one-vector LSTM step, 16 the general fused steps, 3-5 the per-row reference steps
+        var units = FixtureNames()
+            .Select(n => JsonDocument.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, n + ".json"))).RootElement.GetProperty("options"))
+            .Where(o => o.TryGetProperty("units", out _))
+            .Select(o => o.GetProperty("units").GetInt32()).ToHashSet();
+        Assert.Superset(new HashSet<int> { 3, 4, 5, 8, 16 }, units);
+    }
+
+    [Theory, MemberData(nameof(Fixtures))]
+    public void LayerMatchesTorch(KernelChoice kernels, string fixture)
+    {
+        using var _ = KernelChoices.Use(kernels);
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, fixture + ".json")));
         var root = document.RootElement;
         var layer = MakeLayer(root.GetProperty("layer").GetString()!, root.GetProperty("options"));

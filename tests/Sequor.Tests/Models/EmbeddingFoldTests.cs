@@ -7,13 +7,17 @@ namespace Sequor.Tests.Models;
 /// E·W + b over the vocabulary) and writes ∂E itself. Run alone, the same layers take the plain path
 /// (X = E[ids], P = X·W + b, ∂X scattered into ∂E); both must agree.
 /// </summary>
+[Collection(nameof(KernelChoiceCollection))]
 public class EmbeddingFoldTests
 {
+    public static IEnumerable<object[]> Choices() => KernelChoices.Cross([[]]);
+
     public static TheoryData<string, bool> Cells => new() { { "lstm", false }, { "lstm", true }, { "gru", false }, { "simplernn", true } };
 
-    [Fact]
-    public void FoldedChapterLstmIsBitIdenticalOnOneAndThreeThreads()
+    [Theory, MemberData(nameof(Choices))]
+    public void FoldedChapterLstmIsBitIdenticalOnOneAndThreeThreads(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         (float[], float[][]) Run(int threads)
         {
             using var model = new Sequential([new Embedding(500, 16), new LSTM(8), new Dense(1, Activation.Sigmoid)], seed: 8);
@@ -24,8 +28,7 @@ public class EmbeddingFoldTests
             for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
             var dy = new Tensor(100, 1);
             for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 7) / 7 - 0.4f;
-            var y = model.Forward(x, training: true).Span.ToArray();
-            model.Backward(dy);
+            var y = model.TrainingPass(x, dy).Span.ToArray();
             return (y, model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray());
         }
         var (y1, g1) = Run(1);
@@ -36,9 +39,10 @@ public class EmbeddingFoldTests
 
     // Predict forms the fold table once per batch on each worker's replica, not per shard: it must still follow
     // the weights when they change between calls (a training step, SetWeights), and match a fresh model's shards.
-    [Fact]
-    public void PredictFollowsWeightsThatChangeBetweenCalls()
+    [Theory, MemberData(nameof(Choices))]
+    public void PredictFollowsWeightsThatChangeBetweenCalls(KernelChoice kernels)
     {
+        using var _ = KernelChoices.Use(kernels);
         var random = new Random(3);
         var x = new Tensor(200, 100);  // 7 shards per batch of 200: the many-shard inference path
         for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
@@ -70,9 +74,12 @@ public class EmbeddingFoldTests
         Assert.Equal(Fresh(), afterSet);
     }
 
-    [Theory, MemberData(nameof(Cells))]
-    public void FoldedModelStepMatchesTheLayersRunOneByOne(string cell, bool maskZero)
+    public static IEnumerable<object[]> CellsByKernels() => KernelChoices.Cross(Cells);
+
+    [Theory, MemberData(nameof(CellsByKernels))]
+    public void FoldedModelStepMatchesTheLayersRunOneByOne(KernelChoice kernels, string cell, bool maskZero)
     {
+        using var _ = KernelChoices.Use(kernels);
         Layer recurrent = cell switch { "lstm" => new LSTM(8), "gru" => new GRU(8), _ => new SimpleRNN(8) };
         using var model = new Sequential([new Embedding(20, 4, maskZero), recurrent, new Dense(1, Activation.Sigmoid)], seed: 3);
         model.Build([12]);
@@ -83,8 +90,7 @@ public class EmbeddingFoldTests
         var dy = new Tensor(16, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var folded = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
 
         // the model's own layers have no fold set up: the plain path, on the same weights
@@ -114,9 +120,12 @@ public class EmbeddingFoldTests
     /// looks the ids up itself, time-major, and scatters ∂X into ∂E: the same numbers as the Embedding's output
     /// and Backward, exactly. Embedding width 16 (two vectors), where a stale Embedding output could pass for one-hot rows.
     /// </summary>
-    [Theory, MemberData(nameof(LookUpCases))]
-    public void LookedUpModelStepMatchesTheLayersRunOneByOne(string cell, float dropout)
+    public static IEnumerable<object[]> LookUpCasesByKernels() => KernelChoices.Cross(LookUpCases);
+
+    [Theory, MemberData(nameof(LookUpCasesByKernels))]
+    public void LookedUpModelStepMatchesTheLayersRunOneByOne(KernelChoice kernels, string cell, float dropout)
     {
+        using var _ = KernelChoices.Use(kernels);
         Layer recurrent = cell switch { "lstm" => new LSTM(8, dropout: dropout), "gru" => new GRU(8, dropout: dropout), _ => new SimpleRNN(8, dropout: dropout) };
         using var model = new Sequential([new Embedding(500, 16, maskZero: true), recurrent, new Dense(1, Activation.Sigmoid)], seed: 3);
         model.Build([12]);
@@ -127,8 +136,7 @@ public class EmbeddingFoldTests
         var dy = new Tensor(5, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var lookedUp = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
         var predicted = model.Predict(x).Span.ToArray();
 

@@ -7,6 +7,7 @@ namespace Sequor.Tests.Models;
 /// time-major, and takes ∂X back time-major. Run alone, the same layers pass batch-major tensors; both must
 /// give the same numbers (the same products on the same values, so exactly).
 /// </summary>
+[Collection(nameof(KernelChoiceCollection))]
 public class SequenceHandOverTests
 {
     public static TheoryData<string, bool, bool> Stacks => new()
@@ -14,9 +15,12 @@ public class SequenceHandOverTests
         { "lstm", false, false }, { "lstm", true, true }, { "gru", true, false }, { "simplernn", false, true },
     };
 
-    [Theory, MemberData(nameof(Stacks))]
-    public void StackedModelStepMatchesTheLayersRunOneByOne(string second, bool maskZero, bool dropout)
+    public static IEnumerable<object[]> StacksByKernels() => KernelChoices.Cross(Stacks);
+
+    [Theory, MemberData(nameof(StacksByKernels))]
+    public void StackedModelStepMatchesTheLayersRunOneByOne(KernelChoice kernels, string second, bool maskZero, bool dropout)
     {
+        using var _ = KernelChoices.Use(kernels);
         float rate = dropout ? 0.3f : 0;
         Layer top = second switch
         {
@@ -34,8 +38,7 @@ public class SequenceHandOverTests
         var dy = new Tensor(16, 1);
         for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(i % 5) / 5 - 0.3f;
 
-        var y = model.Forward(x, training: true).Span.ToArray();
-        model.Backward(dy);
+        var y = model.TrainingPass(x, dy).Span.ToArray();
         var handedOver = model.Weights.Select(w => w.Gradient.Span.ToArray()).ToArray();
 
         // the model's own layers are not linked: batch-major between them, with the dropout masks of step 1, shard 0

@@ -23,6 +23,7 @@ namespace Sequor.Tests.Training;
 /// lr/√ε ≈ 32 there, Adam's about 316), so a near-zero gradient's float32 rounding (~1e-8) moves a weight by
 /// up to ~1e-6; the observed differences are logged per case.
 /// </remarks>
+[Collection(nameof(KernelChoiceCollection))]
 public class TrainingStepFixtureTests(ITestOutputHelper log)
 {
     private const double Tolerance = 1e-5;
@@ -40,9 +41,12 @@ public class TrainingStepFixtureTests(ITestOutputHelper log)
         Assert.Equal(["gru_adam", "lstm_rmsprop", "simple_rnn_sgd_nesterov", "stacked_lstm_rmsprop"], FixtureNames());
     }
 
-    [Theory, MemberData(nameof(Fixtures))]
-    public void ThreeFitStepsMatchTorch(string fixture)
+    public static IEnumerable<object[]> FixturesByKernels() => KernelChoices.Cross(Fixtures());
+
+    [Theory, MemberData(nameof(FixturesByKernels))]
+    public void ThreeFitStepsMatchTorch(KernelChoice kernels, string fixture)
     {
+        using var _ = KernelChoices.Use(kernels);
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, fixture + ".json")));
         var root = document.RootElement;
         var x = ReadTensor(root.GetProperty("x"));

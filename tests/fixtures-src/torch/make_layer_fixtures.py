@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch reference fixtures for Sequor's layers (issue 2).
+"""PyTorch reference fixtures for Sequor's layers.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/fixtures-src/torch/make_layer_fixtures.py
 
 For fixed seeds this builds small cases in torch (float64), converts the weights to Keras's layout
-(docs/keras-reference.md section 8: transposed kernels, LSTM bias = b_ih + b_hh, GRU gate order z,r,h
+(docs/keras-semantics.md, "PyTorch as the outside reference": transposed kernels, LSTM bias = b_ih + b_hh, GRU gate order z,r,h
 instead of torch's r,z,n, GRU reset_after bias rows [input; recurrent]), and writes one JSON file per
 case to tests/Sequor.Tests/Fixtures/Torch/.
 
@@ -225,6 +225,22 @@ def main():
     add(612, bidirectional_case, "bidirectional_gru_mul", "GRU", 4, "mul", False)
     add(613, bidirectional_case, "bidirectional_simple_rnn_sum_return_sequences", "SimpleRNN", 4, "sum", True)
     add(614, bidirectional_case, "bidirectional_simple_rnn_ave", "SimpleRNN", 3, "ave", False)
+
+    # Unit counts that take the fast float32 kernels (a multiple of the 8-float vector: 8 is the chapter's one-vector
+    # LSTM step, 16 the general fused steps), with batches of 5 and 7 rows so that the kernels' two- and four-row
+    # blocks and their tails all run.
+    add(701, recurrent_case, "simple_rnn_8", "SimpleRNN", 8, batch=5)
+    add(702, recurrent_case, "simple_rnn_16_go_backwards_return_sequences", "SimpleRNN", 16, return_sequences=True,
+        go_backwards=True, batch=7)
+    add(711, recurrent_case, "lstm_8", "LSTM", 8, batch=5)
+    add(712, recurrent_case, "lstm_8_return_sequences", "LSTM", 8, return_sequences=True, batch=7, features=16)
+    add(713, recurrent_case, "lstm_16_go_backwards", "LSTM", 16, go_backwards=True, batch=5)
+    add(714, recurrent_case, "lstm_16_return_sequences", "LSTM", 16, return_sequences=True, batch=7, features=8)
+    add(721, recurrent_case, "gru_8", "GRU", 8, batch=5)
+    add(722, recurrent_case, "gru_16_go_backwards_return_sequences", "GRU", 16, return_sequences=True,
+        go_backwards=True, batch=7)
+    add(731, bidirectional_case, "bidirectional_lstm_8_concat_return_sequences", "LSTM", 8, "concat", True, batch=5)
+    add(732, bidirectional_case, "bidirectional_gru_16_sum", "GRU", 16, "sum", False, batch=7)
 
     os.makedirs(OUT, exist_ok=True)
     for old in os.listdir(OUT):

@@ -17,7 +17,7 @@ optimizer steps, all in float64:
     Keras keeps hyper-parameters in float32 variables, so they are used here as their float32 values
     (lr 0.01 is 0.009999999776482582), which is also what a float32 engine holds.
 The optimizer rules are element-wise, so they are applied in torch's layout and converted to Keras's layout
-(docs/keras-reference.md section 8) only when written: transposed kernels; LSTM/SimpleRNN bias = b_ih + b_hh,
+(docs/keras-semantics.md, "PyTorch as the outside reference") only when written: transposed kernels; LSTM/SimpleRNN bias = b_ih + b_hh,
 with b_hh held at 0 and not trained, so the Keras bias is b_ih and its gradient b_ih's; GRU blocks z, r, h
 instead of torch's r, z, n and reset_after bias rows [input; recurrent], both trained.
 

@@ -1,5 +1,6 @@
-namespace Sequor.Tests.Tensors;
+namespace Sequor.Tests;
 
+[Collection(nameof(KernelChoiceCollection))]
 public class GemmTests
 {
     public static TheoryData<bool, bool, int, int, int> Shapes()
@@ -50,9 +51,7 @@ public class GemmTests
                     var start = Random(random, m * n);
                     float[] Run(bool wide, int mode)
                     {
-                        bool saved = VectorMath.Wide;
-                        VectorMath.Wide = wide;
-                        try
+                        using (KernelChoices.Use(wide ? KernelChoice.Vector512 : KernelChoice.Vector256))
                         {
                             var c = (float[])start.Clone();
                             if (mode == 0) Gemm.MultiplyAddBias(m, n, k, a, k, b, n, bias, c, n);
@@ -60,7 +59,6 @@ public class GemmTests
                             else Gemm.Multiply(true, false, m, n, k, a, m, b, n, c, n, accumulate: false);
                             return c;
                         }
-                        finally { VectorMath.Wide = saved; }
                     }
                     for (int mode = 0; mode < 3; mode++)
                         Assert.True(Run(false, mode).SequenceEqual(Run(true, mode)), $"m {m}, n {n}, k {k}, mode {mode}: wide and narrow differ");

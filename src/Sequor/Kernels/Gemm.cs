@@ -6,9 +6,10 @@ namespace Sequor;
 
 /// <summary>
 /// General matrix product C (=|+=) op(A)·op(B) for the engine: op(A) is m×k, op(B) is k×n, row-major
-/// with leading dimensions (so a time step of a <c>[B, T, G]</c> buffer is a matrix with ld = T·G).
-/// Vectorised along the contiguous output row (Vector256, scalar fallback); <see cref="GemmReference"/>
-/// is the plain loop it is tested against.
+/// with leading dimensions (so every other column block of a <c>[rows, G·H]</c> buffer is a matrix with ld = G·H).
+/// Register-blocked along the contiguous output row in 256-bit vectors, with 512-bit column blocks under
+/// <see cref="KernelChoice.Vector512"/>; under <see cref="KernelChoice.Reference"/> it is <see cref="GemmReference"/>,
+/// the plain loop the blocked code is tested against.
 /// </summary>
 internal static class Gemm
 {
@@ -25,7 +26,7 @@ internal static class Gemm
             return;
         }
 
-        if (!Vector256.IsHardwareAccelerated)
+        if (!Kernels.Vectorized)
             GemmReference.Multiply(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
         else if (!transposeB)
             Blocked(m, n, k, ref MemoryMarshal.GetReference(a), transposeA ? 1 : lda, transposeA ? lda : 1,
@@ -48,7 +49,7 @@ internal static class Gemm
         ReadOnlySpan<Real> bias, Span<Real> c, int ldc)
     {
         if (bias.Length < n) throw new ArgumentException($"GEMM bias: {bias.Length} values for {n} columns");
-        if (!Vector256.IsHardwareAccelerated || m == 0 || n == 0 || k == 0)
+        if (!Kernels.Vectorized || m == 0 || n == 0 || k == 0)
         {
             Multiply(false, false, m, n, k, a, lda, b, ldb, c, ldc, false);
             for (int i = 0; i < m; i++) Kernels.Add(c.Slice(i * ldc, n), bias, c.Slice(i * ldc, n));
@@ -111,7 +112,7 @@ internal static class Gemm
                     x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, (nuint)width); x2.StoreUnsafe(ref c0, (nuint)(2 * width));
                 }
             }
-        if (VectorMath.Wide)
+        if (Kernels.Wide)
             for (; j + 4 * width <= n; j += 4 * width)
                 Columns4Wide(m, k, ref a, strideI, strideP, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ldc, accumulate, fromRow, ref Unsafe.Add(ref row, j));
         for (; j + 4 * width <= n; j += 4 * width)

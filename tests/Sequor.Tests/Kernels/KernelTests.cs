@@ -1,4 +1,4 @@
-namespace Sequor.Tests.Tensors;
+namespace Sequor.Tests;
 
 public class KernelTests
 {

@@ -2,12 +2,13 @@ using System.Runtime.Intrinsics;
 using Sequor.Layers;
 using Sequor.Training;
 
-namespace Sequor.Tests.Layers;
+namespace Sequor.Tests;
 
 /// <summary>
 /// On a machine with 512-bit vectors the chapter LSTM's step takes registers of two gate blocks; it must give
 /// the same bits as the 256-bit kernel, so a model trains and predicts identically on AVX2 and AVX-512 hosts.
 /// </summary>
+[Collection(nameof(KernelChoiceCollection))]
 public class WideKernelTests
 {
     [SkippableFact]
@@ -38,8 +39,8 @@ public class WideKernelTests
 
         (float[] Predictions, float[][] Weights) Run(bool wide)
         {
-            bool saved = VectorMath.Wide;
-            VectorMath.Wide = wide;
+            var saved = Kernels.Choice;
+            Kernels.Choice = wide ? KernelChoice.Vector512 : KernelChoice.Vector256;
             try
             {
                 using var model = new Sequential([new Embedding(60, 16), new LSTM(8, returnSequences: true), new LSTM(8, dropout: 0.2f), new Dense(1, Activation.Sigmoid)], seed: 5) { Threads = 1 };
@@ -48,7 +49,7 @@ public class WideKernelTests
                 model.Fit(x, y, epochs: 2, batchSize: 101, verbose: 0);
                 return (model.Predict(x, 101).Span.ToArray(), model.GetWeights().Select(w => w.Span.ToArray()).ToArray());
             }
-            finally { VectorMath.Wide = saved; }
+            finally { Kernels.Choice = saved; }
         }
 
         var narrow = Run(false);
