@@ -17,6 +17,7 @@ The recipe, made the same as Sequor's CLI and the chapter's Keras code in every 
 - batch 64 (the last one smaller), shuffled each epoch, up to 100 epochs, early stopping on val_loss (min_delta 0,
   patience 3) restoring the best weights; binary cross-entropy.
 Usage: /usr/bin/python3 torch_lstm.py DATA_DIR [--seeds 1,2,3,4,5] [--num-words 2000] [--maxlen 100] [--threads 1]
+       /usr/bin/python3 torch_lstm.py DATA_DIR --load-sequor RUN.keras   (a Sequor checkpoint's weights, evaluated here)
 Prints one line per seed ("seed N: test loss L accuracy A (E epochs, best B)") and the mean and spread; each epoch's
 validation loss and accuracy go to standard error.
 """
@@ -143,6 +144,26 @@ def run(seed):
     return ta
 
 print(f"{len(Xf)} training, {len(Xv)} validation, {len(Xt)} test sequences of length {maxlen}; vocabulary {len(ids) + 2}", flush=True)
+if "--load-sequor" in args:
+    # the same pipeline and forward pass on the weights of a Sequor checkpoint: its test figures should be evaluate's
+    import h5py, zipfile, io
+    path = option("--load-sequor", None)
+    with zipfile.ZipFile(path) as z:
+        weights = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+        w = lambda name: torch.tensor(weights["layers/" + name][()])
+        model = Model(0)
+        with torch.no_grad():
+            model.embedding.weight.copy_(w("embedding/vars/0"))
+            model.lstm.weight_ih_l0.copy_(w("lstm/cell/vars/0").T)
+            model.lstm.weight_hh_l0.copy_(w("lstm/cell/vars/1").T)
+            model.lstm.bias_ih_l0.copy_(w("lstm/cell/vars/2"))
+            model.lstm.bias_hh_l0.zero_()
+            model.dense.weight.copy_(w("dense/vars/0").T)
+            model.dense.bias.copy_(w("dense/vars/1"))
+    tl, ta = measure(model, Xt, Yt)
+    vl, va = measure(model, Xv, Yv)
+    print(f"{path} in PyTorch: test loss {tl:.4f} accuracy {ta:.4f}; validation loss {vl:.4f} accuracy {va:.4f}")
+    sys.exit(0)
 accuracies = [run(s) for s in seeds]
 print(f"pytorch test accuracy over {len(seeds)} seeds: mean {np.mean(accuracies):.4f}, std {np.std(accuracies, ddof=1) if len(seeds) > 1 else 0:.4f}, "
       f"min {min(accuracies):.4f}, max {max(accuracies):.4f}")
