@@ -41,14 +41,27 @@ internal static class ModelSource
         }
         if (IsFile(model))
         {
-            var loaded = Sequential.Load(model);
+            var loaded = Load(model);
             CheckHead(loaded, classes, model);
             return loaded;
         }
         throw new SequorException($"--model '{model}': not a preset ({string.Join(", ", Presets.Names)}), a .json Keras config or a .keras/.h5 model file");
     }
 
-    private static void CheckHead(Sequential model, int classes, string source)
+    /// <summary>
+    /// A model file to continue training, with the class names and text vectorizer it carries (inside a .keras
+    /// archive, or in the side files older versions wrote beside it).
+    /// </summary>
+    public static Sequential Load(string model)
+    {
+        if (!File.Exists(model)) throw new SequorException($"--model '{model}': no such file");
+        var loaded = Sequential.Load(model);
+        ModelMetadata.Attach(loaded, model);
+        return loaded;
+    }
+
+    /// <summary>Refuses a model whose output width does not fit <paramref name="classes"/> classes.</summary>
+    public static void CheckHead(Sequential model, int classes, string source)
     {
         if (!model.IsBuilt) return;
         int width = model.OutputShape[^1], expected = classes > 2 ? classes : 1;

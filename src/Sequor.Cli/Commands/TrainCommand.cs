@@ -46,9 +46,28 @@ internal static class TrainCommand
                 KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
-            var dataset = Dataset.Load(result.GetValue(data)!, words, options, columns);
+            string source = result.GetValue(data)!;
+            // a model file goes on with its own vocabulary and class names: its ids and outputs mean what they meant
+            using var continued = ModelSource.IsFile(modelName) ? ModelSource.Load(modelName) : null;
+            Dataset dataset;
+            if (continued?.Vectorizer is { } vectorizer)
+            {
+                int own = ModelSource.Vocabulary(continued) ?? vectorizer.MaxTokens ?? vectorizer.VocabularySize;
+                if (result.GetResult(numWords) is { Implicit: false } && words != own)
+                    throw new SequorException($"--num-words {words}: '{modelName}' reads {own} ids of its own vocabulary, which continued training keeps");
+                words = own;
+                dataset = OnModelVocabulary(continued, vectorizer, modelName, source, options, columns);
+            }
+            else
+            {
+                if (continued is not null && Dataset.IsText(source))
+                    throw new SequorException($"--data '{source}': '{modelName}' reads token ids and carries no text vectorizer, so it cannot go on with raw text; give it ids (imdb or an .npz file)");
+                dataset = Dataset.Load(source, words, options, columns);
+            }
             int classes = Math.Max(2, dataset.ClassNames.Length);
-            using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);
+            using var created = continued is null ? ModelSource.Create(modelName, words, length, classes, settings.Seed) : null;
+            var network = continued ?? created!;
+            if (continued is not null) ModelSource.CheckHead(continued, classes, modelName);
             // a model of open length (Keras's Input(shape=(None,))) trains on --maxlen and keeps it for its texts
             int modelLength = network.HasOpenLength ? length : network.InputShape[0];
             if (network.HasOpenLength) network.Maxlen = length;
@@ -86,5 +105,23 @@ internal static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The texts of <paramref name="source"/> in the ids of the model's own vectorizer, their labels in the model's
+    /// own class order; a label the model has no class for is refused.
+    /// </summary>
+    private static Dataset OnModelVocabulary(Sequential model, TextVectorizer vectorizer, string modelName, string source, CliOptions options, TextColumns columns)
+    {
+        if (!Dataset.IsText(source))
+            throw new SequorException($"--data '{source}': '{modelName}' was trained on raw text and reads text (an aclImdb folder or a CSV/TSV file), not token ids");
+        var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "train") : TextDataset.FromCsv(source, columns.Text, columns.Label);
+        var names = model.ClassNames ?? texts.ClassNames;
+        var missing = texts.ClassNames.Where(c => !names.Contains(c)).ToArray();
+        if (missing.Length > 0)
+            throw new SequorException($"--data '{source}': label{(missing.Length > 1 ? "s" : "")} {string.Join(", ", missing)} {(missing.Length > 1 ? "are" : "is")} not among the classes of '{modelName}' ({string.Join(", ", names)})");
+        options.Status($"continuing '{modelName}' with its own vocabulary of {vectorizer.VocabularySize} tokens and its classes ({string.Join(", ", names)})");
+        var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
+        return new Dataset($"'{source}'", new LabeledSequences(vectorizer.TransformEach(texts.Texts), labels), null, names, vectorizer);
     }
 }
