@@ -179,7 +179,7 @@ public static class NpyReader
                 if (!NpyDtype.TryParse(descr, out var dtype) || dtype.Kind is not ('i' or 'u' or 'b'))
                     throw new SequorException($"npy file '{source}': element {i} is an array of dtype '{dt.TypeStr}', expected integers");
                 long n = NpyArray.ProductOf(nested.Shape);
-                if (n * dtype.ItemSize != raw.Length)
+                if (n > raw.Length || n * dtype.ItemSize != raw.Length)
                     throw new SequorException($"npy file '{source}': element {i} has {raw.Length} data bytes for shape {Tensor.Format(nested.Shape)}");
                 var le = ToLittleEndianCOrder(raw, dtype, nested.Shape, nested.Fortran);
                 var r = new long[n];
