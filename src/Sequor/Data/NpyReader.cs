@@ -12,6 +12,7 @@ public static class NpyReader
     public static NpyArray Read(string path)
     {
         byte[] bytes;
+        RegularFile.Check(path, "npy file");
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

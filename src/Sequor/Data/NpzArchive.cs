@@ -15,6 +15,7 @@ public static class NpzArchive
     /// <summary>Reads every member of the archive at <paramref name="path"/>.</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(string path)
     {
+        RegularFile.Check(path, "npz file");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);

@@ -33,6 +33,7 @@ public sealed record TextDataset(string[] Texts, int[] Labels, string[] ClassNam
             Array.Sort(files, StringComparer.Ordinal);
             foreach (var f in files)
             {
+                RegularFile.Check(f, "review");
                 texts.Add(File.ReadAllText(f, Encoding.UTF8));
                 labels.Add(label);
             }
@@ -49,6 +50,7 @@ public sealed record TextDataset(string[] Texts, int[] Labels, string[] ClassNam
     public static TextDataset FromCsv(string path, string textColumn = "text", string labelColumn = "label", char? delimiter = null)
     {
         byte[] bytes;
+        RegularFile.Check(path, "csv file");
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
