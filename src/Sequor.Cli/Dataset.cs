@@ -70,6 +70,8 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
         if (path is null) Loading(file, options);  // a named file was announced by LoadCore
         var loaded = Imdb.LoadData(file, numWords: numWords);
         var ((xTrain, yTrain), (xTest, yTest)) = loaded;
+        BinaryLabels(yTrain, $"'{path ?? "imdb.npz"}' y_train");
+        BinaryLabels(yTest, $"'{path ?? "imdb.npz"}' y_test");
         return new Dataset(path is null ? $"IMDB (num_words={numWords})" : $"'{path}' (num_words={numWords})",
             new LabeledSequences(xTrain, yTrain), new LabeledSequences(xTest, yTest), ["negative", "positive"], null);
     }
@@ -105,7 +107,14 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
         var arrays = NpzArchive.Read(path);
         if (!arrays.ContainsKey("arr_0") || !arrays.ContainsKey("arr_1"))
             throw new SequorException($"'{path}': expected keys x_train, y_train, x_test, y_test (or arr_0…arr_3), found {string.Join(", ", arrays.Keys)}");
-        LabeledSequences Part(string x, string y) => new(Clip(arrays[x].ToSequences(), numWords), arrays[y].ToInt32Array());
+        LabeledSequences Part(string x, string y)
+        {
+            var sequences = arrays[x].ToSequences();
+            var labels = BinaryLabels(arrays[y].ToInt32Array(), $"'{path}' {y}");
+            if (sequences.Length != labels.Length)
+                throw new SequorException($"'{path}': {x} has {sequences.Length} sequences but {y} has {labels.Length} labels");
+            return new LabeledSequences(Clip(sequences, numWords), labels);
+        }
         var test = arrays.ContainsKey("arr_2") && arrays.ContainsKey("arr_3") ? Part("arr_2", "arr_3") : null;
         return new Dataset($"'{path}' (num_words={numWords})", Part("arr_0", "arr_1"), test, ["negative", "positive"], null);
     }
@@ -127,6 +136,33 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
         return new Dataset(description, Encode(train, train.ClassNames), test is null ? null : Encode(test, train.ClassNames), train.ClassNames, vectorizer);
     }
 
+    /// <summary>Labels of an imdb.npz-style file: 0 (negative) or 1 (positive), as Keras's IMDB has them.</summary>
+    private static int[] BinaryLabels(int[] labels, string what)
+    {
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] is not (0 or 1))
+                throw new SequorException($"{what}: label {labels[i]} at row {i}; expected 0 (negative) or 1 (positive)");
+        return labels;
+    }
+
+    /// <summary>
+    /// Refuses a training part a classifier cannot learn from: fewer than two examples, a single class, or a class
+    /// with no example (numeric labels 1/2 leave class 0 empty; 0/5 leave 1–4), which would be an output unit that
+    /// nothing teaches.
+    /// </summary>
+    private void CheckTrainable()
+    {
+        if (Train.Count < 2) throw new SequorException($"{Description}: has {Train.Count} labelled example{(Train.Count == 1 ? "" : "s")}; training needs at least two");
+        var present = new bool[ClassNames.Length];
+        foreach (int l in Train.Y) present[l] = true;
+        int seen = present.Count(p => p);
+        if (seen < 2)
+            throw new SequorException($"{Description}: every label is '{ClassNames[Array.IndexOf(present, true)]}'; a classifier needs examples of at least two classes");
+        int missing = Array.IndexOf(present, false);
+        if (missing >= 0)
+            throw new SequorException($"{Description}: class '{ClassNames[missing]}' has no example while labels go up to '{ClassNames[^1]}': numeric labels are class ids and must be exactly 0..k-1");
+    }
+
     /// <summary>Whether <paramref name="source"/> names raw text (an aclImdb folder or a CSV/TSV file) rather than token ids.</summary>
     public static bool IsText(string source) =>
         Directory.Exists(source) || Path.GetExtension(source).ToLowerInvariant() is ".csv" or ".tsv" or ".txt";
@@ -138,6 +174,7 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
     /// <summary>The notebook's validation split: train_test_split(test_size=0.2, random_state=42).</summary>
     public (LabeledSequences Train, LabeledSequences Validation) SplitValidation(double fraction, long seed = 42)
     {
+        CheckTrainable();
         var (train, validation) = Split.TrainTestSplit(Train.Count, testSize: fraction, randomState: seed);
         return (Train.Take(train), Train.Take(validation));
     }

@@ -49,7 +49,8 @@ internal static class EvaluateCommand
             var texts = Directory.Exists(source) ? TextDataset.FromAclImdb(source, "test") : TextDataset.FromCsv(source, columns.Text, columns.Label);
             var names = model.ClassNames ?? texts.ClassNames;
             var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
-            if (labels.Contains(-1)) throw new SequorException($"'{source}': labels {string.Join(", ", texts.ClassNames.Except(names))} are not among the model's classes ({string.Join(", ", names)})");
+            if (labels.Contains(-1))
+                throw new SequorException($"'{source}': labels {string.Join(", ", texts.Labels.Select(l => texts.ClassNames[l]).Distinct().Except(names).Select(n => $"'{n}'"))} are not among the model's classes ({string.Join(", ", names)})");
             var x = model.Vectorize(texts.Texts);
             return (x, Dataset.Labels(labels));
         }
@@ -59,6 +60,9 @@ internal static class EvaluateCommand
             var dataset = Dataset.Load(source, vocabulary, options, columns);
             test = dataset.Test ?? dataset.Train;
         }
+        int classes = Math.Max(2, model.OutputShape[^1]);
+        int beyond = Array.FindIndex(test.Y, l => l < 0 || l >= classes);
+        if (beyond >= 0) throw new SequorException($"--data '{source}': label {test.Y[beyond]} at row {beyond}, but this model has {classes} classes (0..{classes - 1})");
         var ids = Dataset.Clip(test.X, vocabulary);
         return (Sequences.PadToTensor(ids, maxlen ?? Math.Max(1, ids.Max(r => r.Length))), Dataset.Labels(test.Y));
     }

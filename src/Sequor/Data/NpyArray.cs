@@ -24,7 +24,9 @@ public sealed class NpyArray
         this.shape = shape;
         FortranOrder = fortranOrder;
         data = littleEndianCOrder;
-        Length = checked((int)ProductOf(shape));
+        long length = ProductOf(shape);
+        Length = length <= int.MaxValue ? (int)length
+            : throw new SequorException($"npy: shape {Tensor.Format(shape)} has {length} elements, more than one array holds ({int.MaxValue})");
     }
 
     internal NpyArray(int[] shape, long[][] sequences)
@@ -225,10 +227,21 @@ public sealed class NpyArray
         _ => ReadInt64(d, i),
     };
 
+    /// <summary>
+    /// The element count of <paramref name="shape"/> in 64 bits, as numpy counts it (any zero dimension makes 0); a
+    /// product beyond Int64 — only a hostile header has one — is a SequorException, never an OverflowException.
+    /// </summary>
     internal static long ProductOf(ReadOnlySpan<int> shape)
     {
+        foreach (int d in shape)
+            if (d == 0) return 0;
         long n = 1;
-        foreach (int d in shape) n = checked(n * d);
+        foreach (int d in shape)
+        {
+            if (d < 0 || n > long.MaxValue / d)
+                throw new SequorException($"npy: shape {Tensor.Format(shape.ToArray())} has more elements than a 64-bit count holds");
+            n *= d;
+        }
         return n;
     }
 

@@ -12,6 +12,7 @@ public static class NpyReader
     public static NpyArray Read(string path)
     {
         byte[] bytes;
+        RegularFile.Check(path, "npy file");
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -89,6 +90,7 @@ public static class NpyReader
         var items = list.Objects;
         if (items.Count != count || NpyArray.ProductOf(array.Shape) != count)
             throw new SequorException($"npy file '{source}': header shape {Tensor.Format(header.Shape)} does not match the pickled array of {items.Count} elements");
+        CheckExpansion(items, bytes.Length - header.DataOffset, source);
         // Int32 lists (Keras's reviews) are taken as they are, without a copy; wider values make the array Int64.
         var narrow = new int[count][];
         long[][]? wide = null;
@@ -110,6 +112,29 @@ public static class NpyReader
         return wide is null
             ? new NpyArray(header.Shape, fortran ? ReorderFortran(narrow, header.Shape) : narrow)
             : new NpyArray(header.Shape, fortran ? ReorderFortran(wide, header.Shape) : wide);
+    }
+
+    /// <summary>
+    /// A pickle writes every id of a list it has not written before (two bytes at least), but may refer back to a
+    /// list already written (its memo) for one byte or two: numpy shares such a list, while every consumer of the
+    /// reviews (Keras's load_data, pad_sequences, Sequor alike) copies it once per reference. So the ids all elements
+    /// reference together are bounded by the pickle's own size: a 2 MB pickle that names one 1,000-id list a
+    /// million times is refused here instead of growing into 4 GB of copies.
+    /// </summary>
+    private static void CheckExpansion(List<object> items, int pickleBytes, string source)
+    {
+        long limit = Math.Max(pickleBytes, 1L << 20), total = 0;
+        foreach (var item in items)
+        {
+            total += item switch
+            {
+                Unpickler.PyList list => list.Count,
+                Unpickler.PyNdArray { Shape: var shape } => NpyArray.ProductOf(shape),
+                _ => 0,
+            };
+            if (total > limit)
+                throw new SequorException($"npy file '{source}': its {items.Count} elements reference more than {limit} ids in all from a {pickleBytes}-byte pickle (lists shared through the pickle memo; at most one id per pickle byte, or 1,048,576, is read)");
+        }
     }
 
     private static T[] ReorderFortran<T>(T[] f, int[] shape)
@@ -155,7 +180,7 @@ public static class NpyReader
                 if (!NpyDtype.TryParse(descr, out var dtype) || dtype.Kind is not ('i' or 'u' or 'b'))
                     throw new SequorException($"npy file '{source}': element {i} is an array of dtype '{dt.TypeStr}', expected integers");
                 long n = NpyArray.ProductOf(nested.Shape);
-                if (n * dtype.ItemSize != raw.Length)
+                if (n > raw.Length || n * dtype.ItemSize != raw.Length)
                     throw new SequorException($"npy file '{source}': element {i} has {raw.Length} data bytes for shape {Tensor.Format(nested.Shape)}");
                 var le = ToLittleEndianCOrder(raw, dtype, nested.Shape, nested.Fortran);
                 var r = new long[n];

@@ -8,12 +8,14 @@ namespace Sequor.Data;
 /// </summary>
 public static class NpzArchive
 {
-    // Deflate cannot expand more than about 1032:1; a member claiming more is corrupt or a bomb.
-    private const long MaxDeflateRatio = 1032;
+    private const long MaxDeflateRatio = ZipLayout.MaxDeflateRatio;
+    // Enough for any .npy header (NpyHeader reads at most 1 MB of header text).
+    private const int HeaderPrefix = (1 << 20) + 16;
 
     /// <summary>Reads every member of the archive at <paramref name="path"/>.</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(string path)
     {
+        RegularFile.Check(path, "npz file");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -49,6 +51,8 @@ public static class NpzArchive
         var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
         try
         {
+            ZipLayout.Check(stream, $"npz file '{source}'");
+            stream.Position = 0;
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             foreach (var entry in zip.Entries)
             {
@@ -71,9 +75,25 @@ public static class NpzArchive
         long compressed = entry.CompressedLength;
         if (claimed < 0 || compressed < 0 || compressed > archiveLength || claimed > compressed * MaxDeflateRatio + 1024 || claimed > Array.MaxLength)
             throw new SequorException($"npz member '{name}': claims {claimed} bytes from {compressed} compressed bytes in a {archiveLength}-byte archive");
-        var bytes = new byte[claimed];
         using var s = entry.Open();
-        int read = 0;
+        // The header first: for a numeric array it says exactly how many bytes follow, so a member whose declared
+        // size disagrees (or that is no .npy at all) is refused before its bulk is inflated.
+        var prefix = new byte[Math.Min(claimed, HeaderPrefix)];
+        int got = 0;
+        while (got < prefix.Length && s.Read(prefix, got, prefix.Length - got) is var k and > 0) got += k;
+        if (got != prefix.Length)
+            throw new SequorException($"npz member '{name}': holds fewer bytes than the {claimed} its zip entry claims");
+        var header = NpyHeader.Parse(prefix, name);
+        if (!header.Dtype.IsObject)
+        {
+            long count = NpyArray.ProductOf(header.Shape);
+            long needed = count > (long.MaxValue - header.DataOffset) / header.Dtype.ItemSize ? long.MaxValue : header.DataOffset + count * header.Dtype.ItemSize;
+            if (needed != claimed)
+                throw new SequorException($"npz member '{name}': its zip entry declares {claimed} bytes but its npy header (shape {Tensor.Format(header.Shape)}, {header.Dtype.Descr}) needs {needed}");
+        }
+        var bytes = new byte[claimed];
+        prefix.CopyTo(bytes, 0);
+        int read = prefix.Length;
         while (read < bytes.Length)
         {
             int n = s.Read(bytes, read, bytes.Length - read);

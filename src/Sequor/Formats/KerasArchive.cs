@@ -70,6 +70,8 @@ internal static class KerasArchive
     {
         try
         {
+            ZipLayout.Check(stream, "the archive");
+            stream.Position = 0;
             return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException e)
@@ -111,7 +113,8 @@ internal static class KerasArchive
         long length = entry.Length;
         if (length > limit || length > Array.MaxLength)
             throw new SequorException($"{entry.FullName} declares {length} bytes, more than Sequor reads ({Math.Min(limit, Array.MaxLength)})");
-        var buffer = new MemoryStream((int)length);
+        // grown as bytes arrive, so memory follows what the entry really holds, not what it claims
+        var buffer = new MemoryStream((int)Math.Min(length, 1 << 20));
         using var source = entry.Open();
         var chunk = new byte[81920];
         int read;

@@ -24,6 +24,9 @@ public sealed partial class Sequential : IDisposable
     public const int ShardSize = 32;
 
     private readonly List<Layer> layers = [];
+    // the names in use, so adding a layer costs the same for the 300,000th as for the first (a hostile config)
+    private readonly HashSet<string> layerNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> lastSuffix = new(StringComparer.Ordinal);
     private readonly List<Layer[]> replicas = [];
     private readonly List<Tensor> shardInputs = [];
     private readonly List<Tensor> shardOutputGradients = [];
@@ -87,9 +90,10 @@ public sealed partial class Sequential : IDisposable
     {
         if (IsBuilt) throw new SequorException($"model '{Name}' is already built: add layers before Build");
         if (string.IsNullOrEmpty(layer.Name)) layer.Name = UniqueName(layer.DefaultName);
-        else if (layers.Any(l => l.Name == layer.Name))
+        else if (layerNames.Contains(layer.Name))
             throw new SequorException($"model '{Name}' already has a layer named '{layer.Name}'; layer names must be unique");
         layers.Add(layer);
+        layerNames.Add(layer.Name);
         return this;
     }
 
@@ -426,9 +430,13 @@ public sealed partial class Sequential : IDisposable
 
     private string UniqueName(string baseName)
     {
-        if (layers.All(l => l.Name != baseName)) return baseName;
-        for (int i = 1; ; i++)
-            if (layers.All(l => l.Name != $"{baseName}_{i}")) return $"{baseName}_{i}";
+        if (!layerNames.Contains(baseName)) return baseName;
+        for (int i = lastSuffix.GetValueOrDefault(baseName) + 1; ; i++)
+            if (!layerNames.Contains($"{baseName}_{i}"))
+            {
+                lastSuffix[baseName] = i;
+                return $"{baseName}_{i}";
+            }
     }
 
     private SequorException NotBuilt() => new($"model '{Name}' is not built: call Build(inputShape) first");

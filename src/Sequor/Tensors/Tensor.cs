@@ -22,6 +22,7 @@ public sealed class Tensor
     {
         this.shape = CheckedShape(shape);
         Length = Product(this.shape);
+        AllocationLimit.Check(Length, this.shape);
         data = new Real[Length];
     }
 

@@ -229,4 +229,52 @@ public class HostileInputTests
         Assert.True(Rejects(Kind.Csv, Encoding.UTF8.GetBytes("text,label\n\"a\"b,1\n"), "text after quote"));
         Assert.True(Rejects(Kind.Csv, Encoding.UTF8.GetBytes("text,label\na,1,extra\n"), "extra field"));
     }
+
+    /// <summary>
+    /// A pickle memo bomb: one 1,000-id list, then a million one-byte... references to it (BINGET), as in issue 18's
+    /// 2 MB file that took Sequor to 2.1 GB. Refused with the limit in the message, within the allocation budget.
+    /// </summary>
+    [Fact]
+    public void PickleMemoBombIsRefusedWithinBoundedMemory()
+    {
+        const int references = 1_000_000;
+        var pickle = new List<byte> { 0x80, 3 };
+        pickle.AddRange(Encoding.ASCII.GetBytes("cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"));
+        pickle.AddRange([(byte)'K', 0, 0x85, (byte)'C', 1, (byte)'b', 0x87, (byte)'R', (byte)'(']);
+        pickle.AddRange([(byte)'K', 1, (byte)'J', .. BitConverter.GetBytes(references), 0x85]);
+        pickle.AddRange(Encoding.ASCII.GetBytes("cnumpy\ndtype\n"));
+        pickle.AddRange([(byte)'X', 2, 0, 0, 0, (byte)'O', (byte)'8', 0x89, 0x88, 0x87, (byte)'R']);
+        pickle.AddRange([(byte)'(', (byte)'K', 3, (byte)'X', 1, 0, 0, 0, (byte)'|', (byte)'N', (byte)'N', (byte)'N',
+            (byte)'J', 0xFF, 0xFF, 0xFF, 0xFF, (byte)'J', 0xFF, 0xFF, 0xFF, 0xFF, (byte)'K', 63, (byte)'t', (byte)'b', 0x89]);
+        pickle.Add((byte)']');                                   // the outer list
+        pickle.Add((byte)']');                                   // the shared review
+        pickle.AddRange([(byte)'q', 0, (byte)'(']);              // memo 0 = the review; its ids
+        for (int i = 0; i < 1000; i++) pickle.AddRange([(byte)'K', (byte)(i % 250)]);
+        pickle.Add((byte)'e');
+        pickle.Add((byte)'a');                                   // outer.append(review)
+        for (int batch = 0; batch < (references - 1) / 1000 + 1; batch++)
+        {
+            int n = Math.Min(1000, references - 1 - batch * 1000);
+            if (n <= 0) break;
+            pickle.Add((byte)'(');
+            for (int k = 0; k < n; k++) pickle.AddRange([(byte)'h', 0]);
+            pickle.Add((byte)'e');
+        }
+        pickle.AddRange([(byte)'t', (byte)'b', (byte)'.']);
+        var npy = Npy($"{{'descr': '|O', 'fortran_order': False, 'shape': ({references},), }}", [.. pickle]);
+        Assert.InRange(npy.Length, 1_000_000, 3_000_000);
+        var message = Message(npy);
+        Assert.Contains("reference more than", message);
+        Assert.Contains("memo", message);
+    }
+
+    /// <summary>Sharing within the bound is numpy's own behaviour and reads: two references to one list.</summary>
+    [Fact]
+    public void ASharedListWithinTheBoundIsRead()
+    {
+        var array = NpyArray.FromSequences([[1, 2, 3], [1, 2, 3]]);
+        var bytes = new MemoryStream();
+        NpyWriter.Write(bytes, array);
+        Assert.Equal([[1, 2, 3], [1, 2, 3]], NpyReader.Read(bytes.ToArray()).ToSequences());
+    }
 }
