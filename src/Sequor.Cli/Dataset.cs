@@ -17,6 +17,12 @@ internal sealed record LabeledSequences(int[][] X, int[] Y)
 internal sealed record Dataset(string Description, LabeledSequences Train, LabeledSequences? Test, string[] ClassNames, TextVectorizer? Vectorizer)
 {
     /// <summary>
+    /// The class names are a model's own (training goes on from a model file): its outputs already stand for every
+    /// class, so data with only some of them still teaches the right units.
+    /// </summary>
+    public bool ClassesOfAModel { get; init; }
+
+    /// <summary>
     /// Loads <paramref name="source"/>: <c>imdb</c> (Keras's dataset: cache, ~/.keras, or download), an
     /// <c>imdb.npz</c>-style file (x_train, y_train, x_test, y_test — processed as Keras processes imdb.npz — or
     /// Keras-processed arr_0…arr_3), an aclImdb folder, or a CSV/TSV file of text and label columns. Ids at or
@@ -153,6 +159,7 @@ internal sealed record Dataset(string Description, LabeledSequences Train, Label
     private void CheckTrainable()
     {
         if (Train.Count < 2) throw new SequorException($"{Description}: has {Train.Count} labelled example{(Train.Count == 1 ? "" : "s")}; training needs at least two");
+        if (ClassesOfAModel) return;
         var present = new bool[ClassNames.Length];
         foreach (int l in Train.Y) present[l] = true;
         int seen = present.Count(p => p);

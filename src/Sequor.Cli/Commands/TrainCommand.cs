@@ -60,8 +60,17 @@ internal static class TrainCommand
             }
             else
             {
+                // A model file with no vocabulary of its own (a Keras architecture, or a model of token ids) can learn
+                // raw text only on a vocabulary built from this data: said on the console, since its Embedding rows
+                // then stand for other words than any it learnt before.
                 if (continued is not null && Dataset.IsText(source))
-                    throw new SequorException($"--data '{source}': '{modelName}' reads token ids and carries no text vectorizer, so it cannot go on with raw text; give it ids (imdb or an .npz file)");
+                {
+                    int own = ModelSource.Vocabulary(continued) ?? words;
+                    if (result.GetResult(numWords) is { Implicit: false } && words != own)
+                        throw new SequorException($"--num-words {words}: '{modelName}' reads {own} ids, so its vocabulary has {own} tokens");
+                    words = own;
+                    options.Status($"'{modelName}' carries no vocabulary: building one of {own} tokens from '{source}'; its Embedding rows now stand for these words");
+                }
                 dataset = Dataset.Load(source, words, options, columns);
             }
             int classes = Math.Max(2, dataset.ClassNames.Length);
@@ -122,6 +131,7 @@ internal static class TrainCommand
             throw new SequorException($"--data '{source}': label{(missing.Length > 1 ? "s" : "")} {string.Join(", ", missing)} {(missing.Length > 1 ? "are" : "is")} not among the classes of '{modelName}' ({string.Join(", ", names)})");
         options.Status($"continuing '{modelName}' with its own vocabulary of {vectorizer.VocabularySize} tokens and its classes ({string.Join(", ", names)})");
         var labels = texts.Labels.Select(l => Array.IndexOf(names, texts.ClassNames[l])).ToArray();
-        return new Dataset($"'{source}'", new LabeledSequences(vectorizer.TransformEach(texts.Texts), labels), null, names, vectorizer);
+        return new Dataset($"'{source}'", new LabeledSequences(vectorizer.TransformEach(texts.Texts), labels), null, names, vectorizer)
+            { ClassesOfAModel = true };
     }
 }

@@ -111,16 +111,24 @@ public sealed class ContinueTextTrainingTests : IDisposable
     }
 
     [Fact]
-    public void AModelOfTokenIdsCannotGoOnWithRawText()
+    public void AModelOfTokenIdsGoesOnWithRawTextOnAVocabularyOfItsOwnSizeAndSaysSo()
     {
         string npz = SyntheticImdb.Write(folder, train: 200, test: 40);
         string ids = Path.Combine(folder, "ids.keras");
         var (trained, _, trainError) = CliRunner.Run("train", "--model", "lstm", "--data", npz, "--num-words", "2000", "--maxlen", "40", "--epochs", "1", "--checkpoint", ids);
         Assert.True(trained == 0, trainError);
         string data = WriteCsv("text.csv", 60, ["neg", "pos"], OldWords, OldFiller, 6);
-        var (exit, _, error) = Train(ids, data, Path.Combine(folder, "second.keras"));
-        Assert.NotEqual(0, exit);
-        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("no text vectorizer", line);
+        // the model's Embedding has 2,000 rows: a vocabulary of another size is refused in one line
+        var (refused, _, refusal) = Train(ids, data, Path.Combine(folder, "refused.keras"), "--num-words", "500");
+        Assert.NotEqual(0, refused);
+        Assert.Contains("reads 2000 ids", Assert.Single(refusal.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        // otherwise it learns the text on a vocabulary built from the data, and says so
+        string second = Path.Combine(folder, "second.keras");
+        var (exit, _, error) = Train(ids, data, second);
+        Assert.True(exit == 0, error);
+        Assert.Contains("carries no vocabulary: building one of 2000 tokens", error);
+        using var model = Sequential.Load(second);
+        Assert.NotNull(model.Vectorizer);
+        Assert.Contains("wonderful", model.Vectorizer!.GetVocabulary());
     }
 }

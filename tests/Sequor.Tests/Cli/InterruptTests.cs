@@ -10,7 +10,7 @@ namespace Sequor.Tests.Cli;
 /// deterministic), or untouched when no epoch completed; exit 130, one line, no temporary file left.
 /// </summary>
 /// <remarks>
-/// The moment is chosen by the run's own progress: the test reads the child's "Epoch k/N" lines and signals a random
+/// The moment is chosen by the run's own progress: the test reads the child's status line and "epoch k/N" lines and signals a random
 /// few milliseconds after the k-th. An earlier version looked as if this host could not signal its child (no effect,
 /// or ESRCH); in fact an assertion message that read <c>stderr.Result</c> was built eagerly, which waited for the
 /// child's end, so every signal reached a process that had already finished (a zombie, or reaped).
@@ -44,15 +44,27 @@ public sealed class InterruptTests
             // few enough epochs that a lost signal ends the run in seconds, not minutes
             using var process = Start(cli!, Arguments(checkpoint, history, 300));
             using var cleanup = new KillOnDispose(process);
-            var stderr = process.StandardError.ReadToEndAsync();
-            // "Epoch k/N" is printed as epoch k begins, long after the signal handlers are registered
+            // the status line before the first epoch: the data are loaded, training begins (signal handlers were
+            // registered when the CLI started, long before)
+            var before = new StringBuilder();
+            string? status;
+            while ((status = process.StandardError.ReadLine()) is not null)
+            {
+                before.AppendLine(status);
+                if (status.Contains("sequences of length", StringComparison.Ordinal)) break;
+            }
+            if (status is null) Assert.Fail($"trial {trial}: the CLI ended before training: {before}");
+            var rest = process.StandardError.ReadToEndAsync();
+            var stderr = rest.ContinueWith(t => before + t.Result, TaskScheduler.Default);
+            // redirected, the CLI prints a line as each epoch ends: epoch k is the one after line k − 1
             int epoch = 1 + random.Next(4);
-            string? line;
+            string? line = "";
             var seen = new StringBuilder();
-            while ((line = process.StandardOutput.ReadLine()) is not null)
+            var ended = new System.Text.RegularExpressions.Regex($@"\bepoch\s+{epoch - 1}/");
+            while (epoch > 1 && (line = process.StandardOutput.ReadLine()) is not null)
             {
                 seen.AppendLine(line);
-                if (line.StartsWith($"Epoch {epoch}/", StringComparison.Ordinal)) break;
+                if (ended.IsMatch(line)) break;
             }
             // (a message holding stderr.Result must only be built on failure: it waits for the child to end)
             if (line is null) Assert.Fail($"trial {trial}: the CLI ended before epoch {epoch}: {stderr.Result}\n{seen}");
