@@ -25,8 +25,11 @@ internal static class ExportCommand
             using var model = Sequential.Load(path);
             ModelMetadata.Attach(model, path);
             model.SaveOnnx(target);
-            var input = model.Layers[0] is Sequor.Layers.Embedding ? $"int64 token ids [batch, {model.InputShape[0]}]" : $"float [batch, {string.Join(", ", model.InputShape)}]";
-            options.Out.WriteLine($"wrote {target} (ONNX opset {Sequor.Formats.Onnx.OnnxGraph.Opset}): input 'input' {input}, output 'output' float [batch, {string.Join(", ", model.OutputShape)}]");
+            // a model of open length takes any length: its time axis is the symbolic 'time'
+            string Dims(IReadOnlyList<int> shape, bool hasTime) =>
+                string.Join(", ", ["batch", .. shape.Select((d, i) => model.HasOpenLength && hasTime && i == 0 ? "time" : d.ToString())]);
+            var input = model.Layers[0] is Sequor.Layers.Embedding ? $"int64 token ids [{Dims(model.InputShape, true)}]" : $"float [{Dims(model.InputShape, true)}]";
+            options.Out.WriteLine($"wrote {target} (ONNX opset {Sequor.Formats.Onnx.OnnxGraph.Opset}): input 'input' {input}, output 'output' float [{Dims(model.OutputShape, model.OutputShape.Count >= 2)}]");
             return 0;
         }));
         return command;

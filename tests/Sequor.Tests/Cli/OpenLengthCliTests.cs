@@ -41,6 +41,21 @@ public class OpenLengthCliTests
     }
 
     [Fact]
+    public void ExportWritesOneOnnxFileForEveryLengthAndSaysSo()
+    {
+        using var folder = new TempDirectory();
+        string onnx = folder.File("open.onnx");
+        var (exit, output, error) = CliRunner.Run("export", Fixture(Name + ".keras"), "--output", onnx);
+        Assert.True(exit == 0, error);
+        Assert.Equal($"wrote {onnx} (ONNX opset 17): input 'input' int64 token ids [batch, time], output 'output' float [batch, 1]", output.Trim());
+        using var model = Sequential.Load(Fixture(Name + ".keras"));
+        var (inputs, outputs) = OpenLengthTests.Expected(Name);
+        var file = File.ReadAllBytes(onnx);
+        for (int i = 0; i < inputs.Length; i++)
+            OnnxRuntimeCheck.AssertClose(outputs[i], OnnxRuntimeCheck.Run(file, model, inputs[i]), OnnxRuntimeCheck.Tolerance);
+    }
+
+    [Fact]
     public void TrainTakesMaxlenAndTheCheckpointStaysOpenAndReadsAndEvaluatesTextAtThatLength()
     {
         using var folder = new TempDirectory();

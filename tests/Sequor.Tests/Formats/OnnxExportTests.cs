@@ -213,6 +213,89 @@ public class OnnxExportTests(ITestOutputHelper output)
         }
     }
 
+    public static TheoryData<string, bool> OpenLengthCases()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var stack in new[] { "LSTM", "GRU", "Bidirectional", "deep" })
+            foreach (bool maskZero in new[] { false, true })
+                data.Add(stack, maskZero);
+        return data;
+    }
+
+    /// <summary>A model of open length, as one loaded from a Keras file on <c>Input(shape=(None,))</c> is.</summary>
+    private static Sequential OpenLength(string stack, bool maskZero)
+    {
+        Layer[] layers = stack switch
+        {
+            "LSTM" => [new Embedding(Vocabulary, EmbeddingWidth, maskZero), new LSTM(6), new Dense(1, Activation.Sigmoid)],
+            "GRU" => [new Embedding(Vocabulary, EmbeddingWidth, maskZero), new GRU(6, returnSequences: true, goBackwards: true)],
+            "Bidirectional" => [new Embedding(Vocabulary, EmbeddingWidth, maskZero), new Bidirectional(new LSTM(5)), new Dense(3, Activation.Softmax)],
+            // every part that depends on T: masking's compaction, go_backwards sequences reversed back in time,
+            // a swapped Bidirectional's reversed sequence, and an output with a time axis
+            _ => [new Embedding(Vocabulary, EmbeddingWidth, maskZero),
+                  new GRU(6, returnSequences: true, goBackwards: true, resetAfter: false),
+                  new Bidirectional(new SimpleRNN(5, returnSequences: true, goBackwards: true), MergeMode.Sum),
+                  new Bidirectional(new LSTM(4, returnSequences: true)),
+                  new Dense(2, Activation.Tanh)],
+        };
+        var model = Built([Steps], 0.6, layers);
+        model.OpenLength();
+        return model;
+    }
+
+    [Theory]
+    [MemberData(nameof(OpenLengthCases))]
+    public void AModelOfOpenLengthExportsOneGraphForEveryLength(string stack, bool maskZero)
+    {
+        var model = OpenLength(stack, maskZero);
+        var onnx = Export(model);  // exported once, at the model's current length (Steps)
+        using (var session = new InferenceSession(onnx))
+        {
+            var input = Assert.Single(session.InputMetadata).Value;
+            Assert.Equal(["batch", "time"], input.SymbolicDimensions);
+            Assert.Equal([-1, -1], input.Dimensions);
+            var result = Assert.Single(session.OutputMetadata).Value;
+            Assert.Equal(model.OutputShape.Count == 2 ? ["batch", "time", ""] : ["batch", ""], result.SymbolicDimensions);
+        }
+        foreach (int steps in new[] { 3, Steps, 17 })
+        {
+            var x = Ids(40, steps, seed: steps);
+            var expected = model.Predict(x);
+            Assert.Equal(steps, model.InputShape[0]);
+            output.WriteLine($"T = {steps}: max |Sequor − ONNX Runtime| = {AssertClose(expected, Run(onnx, model, x), Tolerance):G3}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models.OpenLengthTests.OpenFixtures), MemberType = typeof(Models.OpenLengthTests))]
+    public void AKerasModelOfOpenLengthRunsInOnnxRuntimeAtEveryLengthAsKeras(string name)
+    {
+        // saved by Keras on Input(shape=(None,)), with Keras's predictions at two lengths beside it
+        using var model = Sequential.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Keras", "Summary", name + ".keras"));
+        Assert.True(model.HasOpenLength);
+        var onnx = Export(model);
+        var (inputs, outputs) = Models.OpenLengthTests.Expected(name);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var expected = model.Predict(inputs[i]);
+            var actual = Run(onnx, model, inputs[i]);
+            AssertClose(expected, actual, Tolerance);
+            AssertClose(outputs[i], actual, Tolerance);
+        }
+    }
+
+    [Fact]
+    public void AModelOfFixedLengthKeepsItsLengthInTheGraph()
+    {
+        var model = Built([Steps], 0.6, new Embedding(Vocabulary, EmbeddingWidth, maskZero: true), new GRU(5, returnSequences: true, goBackwards: true));
+        using var session = new InferenceSession(Export(model));
+        Assert.Equal([-1, Steps], session.InputMetadata["input"].Dimensions);
+        Assert.Equal([-1, Steps, 5], session.OutputMetadata["output"].Dimensions);
+        var nodes = Sequor.Formats.Onnx.OnnxExport.Build(model).Nodes;
+        Assert.DoesNotContain(nodes, n => n.OpType is "Range" or "Slice");  // T stays a constant
+        Assert.Throws<OnnxRuntimeException>(() => Run(Export(model), model, Ids(3, Steps + 1)));
+    }
+
     [Fact]
     public void OnnxRuntimeRefusesAnIdOutsideTheVocabulary()
     {
@@ -270,6 +353,7 @@ public class OnnxExportTests(ITestOutputHelper output)
                 new Bidirectional(Cell("SimpleRNN", goBackwards: true), MergeMode.Ave), new Dropout(0.5f), new Dense(3, Activation.Softmax)),
             Built([Steps, 12], 0.5, new GRU(4, goBackwards: true, returnSequences: true), new Dense(2, Activation.HardSigmoidKeras2)),
             Built([Steps], 0.5, new Embedding(Vocabulary, 4), new SimpleRNN(3, Activation.Relu), new Dense(1, Activation.Sigmoid)),
+            OpenLength("deep", maskZero: true),
         ];
         for (int i = 0; i < models.Length; i++) models[i].SaveOnnx(folder.File($"{i}.onnx"));
         const string script = "import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint('ok')";

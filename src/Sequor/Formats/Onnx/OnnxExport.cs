@@ -16,7 +16,8 @@ namespace Sequor.Formats.Onnx;
 /// takes integer indices, and ONNX Runtime refuses an id outside the vocabulary instead of reading past the
 /// table); otherwise the model's own float input [batch, T, F] (one-hot vectors for the chapter's SimpleRNN).
 /// Output <c>output</c>: float [batch, …] as <see cref="Sequential.Predict(Tensor, int)"/>. The batch axis is symbolic
-/// (<c>batch</c>); T is the model's sequence length. A text model's class names and vectorizer go into the
+/// (<c>batch</c>); T is the model's sequence length, or symbolic (<c>time</c>) for a model of open length
+/// (<see cref="Sequential.HasOpenLength"/>), whose graph then takes T from its input at run time. A text model's class names and vectorizer go into the
 /// model's metadata (<c>class_names</c>, <c>vectorizer</c>: JSON, as in the .keras file's <c>sequor.json</c>).
 /// </summary>
 internal static class OnnxExport
@@ -46,8 +47,13 @@ internal static class OnnxExport
 
         var graph = new OnnxGraph(model.Name);
         bool ids = layers[0] is Embedding;
-        long?[] inputDims = [null, .. model.InputShape.Select(d => (long?)d)];
-        string x = graph.Input("input", ids ? OnnxType.Int64 : OnnxType.Float, inputDims);
+        // the input's first axis after the batch is time ([T] or [T, F]); the output keeps it while it has two
+        // axes ([T, H], after return_sequences), a recurrent layer without return_sequences drops it ([H])
+        bool open = model.HasOpenLength;
+        OnnxDim[] Dims(IReadOnlyList<int> shape, bool hasTime) =>
+            [OnnxDim.Batch, .. shape.Select((d, i) => open && hasTime && i == 0 ? OnnxDim.Time : (OnnxDim)d)];
+        string x = graph.Input("input", ids ? OnnxType.Int64 : OnnxType.Float, Dims(model.InputShape, hasTime: true));
+        int? steps = open ? null : model.InputShape[0];
         OnnxMasking? mask = null;
         foreach (var layer in layers)
         {
@@ -55,7 +61,7 @@ internal static class OnnxExport
             {
                 case Embedding embedding:
                     var table = graph.Floats($"{embedding.Name}/embeddings", [embedding.InputDim, embedding.OutputDim], embedding.Table.Value.Span);
-                    if (embedding.MaskZero) mask = new OnnxMasking(graph, x, model.InputShape[0]);
+                    if (embedding.MaskZero) mask = new OnnxMasking(graph, x, steps);
                     x = graph.Node("Gather", embedding.Name, [table, x], OnnxAttribute.Int("axis", 0));
                     break;
                 case Dropout:
@@ -64,16 +70,16 @@ internal static class OnnxExport
                     x = Dense(graph, dense, x);
                     break;
                 case Recurrent recurrent:
-                    x = OnnxRecurrent.Layer(graph, recurrent, x, mask);
+                    x = OnnxRecurrent.Layer(graph, recurrent, x, mask, open);
                     if (!recurrent.ReturnSequences) mask = null;  // Keras drops the mask with the time axis
                     break;
                 case Bidirectional bidirectional:
-                    x = OnnxRecurrent.Bidirectional(graph, bidirectional, x, mask);
+                    x = OnnxRecurrent.Bidirectional(graph, bidirectional, x, mask, open);
                     if (!bidirectional.Layer.ReturnSequences) mask = null;
                     break;
             }
         }
-        graph.Output("output", x, OnnxType.Float, [null, .. model.OutputShape.Select(d => (long?)d)]);
+        graph.Output("output", x, OnnxType.Float, Dims(model.OutputShape, hasTime: model.OutputShape.Count >= 2));
         // what a text model needs beyond its graph, as the .keras file carries it: labels, and the vocabulary that
         // turns raw text into the ids the graph takes (ONNX Runtime shows these as custom metadata)
         if (model.ClassNames is { } names)

@@ -27,8 +27,20 @@ internal sealed record OnnxNode(string OpType, string Name, string[] Inputs, str
 /// <summary>A constant tensor of the graph (<c>TensorProto</c> with raw little-endian data).</summary>
 internal sealed record OnnxTensor(string Name, OnnxType Type, long[] Dims, byte[] RawData);
 
-/// <summary>A graph input or output: name, element type, and dimensions (null: the symbolic <c>batch</c>).</summary>
-internal sealed record OnnxValue(string Name, OnnxType Type, long?[] Dims);
+/// <summary>A dimension of a graph input or output: a size, or a symbol (any size, named).</summary>
+internal readonly record struct OnnxDim(long Size, string? Symbol)
+{
+    /// <summary>The batch axis: any number of rows.</summary>
+    public static readonly OnnxDim Batch = new(0, "batch");
+
+    /// <summary>The time axis of a model of open length: any sequence length.</summary>
+    public static readonly OnnxDim Time = new(0, "time");
+
+    public static implicit operator OnnxDim(long size) => new(size, null);
+}
+
+/// <summary>A graph input or output: name, element type, and dimensions.</summary>
+internal sealed record OnnxValue(string Name, OnnxType Type, OnnxDim[] Dims);
 
 /// <summary>
 /// An ONNX graph being built (nodes in topological order, constants as initializers) and its serialization as
@@ -78,7 +90,7 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>Declares a graph input; its name is reserved so no node takes it.</summary>
-    public string Input(string name, OnnxType type, long?[] dims)
+    public string Input(string name, OnnxType type, OnnxDim[] dims)
     {
         string unique = Unique(name);
         Inputs.Add(new OnnxValue(unique, type, dims));
@@ -86,7 +98,7 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>Declares a graph output computed by <paramref name="value"/> (an Identity gives it its name).</summary>
-    public void Output(string name, string value, OnnxType type, long?[] dims)
+    public void Output(string name, string value, OnnxType type, OnnxDim[] dims)
     {
         string output = Node("Identity", name, [value]);
         Outputs.Add(new OnnxValue(output, type, dims));
@@ -193,7 +205,7 @@ internal sealed class OnnxGraph
             tensor.Message(2, shape =>
             {
                 foreach (var dim in value.Dims)
-                    shape.Message(1, d => { if (dim is { } n) d.Int(1, n); else d.String(2, "batch"); });
+                    shape.Message(1, d => { if (dim.Symbol is { } symbol) d.String(2, symbol); else d.Int(1, dim.Size); });
             });
         }));
     }

@@ -20,13 +20,14 @@ internal sealed class OnnxMasking
 {
     private readonly OnnxGraph graph;
     private readonly string ids;
-    private readonly int steps;
+    private readonly int? steps;
     private bool built;
     private string mask = "", maskFloat = "", lengths = "", anyStep = "", destination = "";
     private string forwardIndex = "", forwardValid = "", reverseIndex = "", reverseValid = "";
 
     /// <param name="ids">The token ids [N, T] (int64) whose zeros are padding.</param>
-    public OnnxMasking(OnnxGraph graph, string ids, int steps)
+    /// <param name="steps">T, or null for a model of open length: T is then read from the ids' shape at run time.</param>
+    public OnnxMasking(OnnxGraph graph, string ids, int? steps)
     {
         this.graph = graph;
         this.ids = ids;
@@ -89,9 +90,20 @@ internal sealed class OnnxMasking
         maskFloat = g.Node("Unsqueeze", $"{p}/float3", [g.Node("Cast", $"{p}/float", [mask], OnnxAttribute.Int("to", (long)OnnxType.Float)), axis2]);
         var count = g.Node("CumSum", $"{p}/count", [maskInt, g.Int64($"{p}/time_axis", 1)]);
         var total = g.Node("ReduceSum", $"{p}/total", [maskInt, g.Int64s($"{p}/axis1", 1)], OnnxAttribute.Int("keepdims", 1));
-        var time = new long[steps];
-        for (int t = 0; t < steps; t++) time[t] = t;
-        var times = g.Int64s($"{p}/times", [steps], time);
+        string times;
+        string? lastTime = null;
+        if (steps is { } known)
+        {
+            var time = new long[known];
+            for (int t = 0; t < known; t++) time[t] = t;
+            times = g.Int64s($"{p}/times", [known], time);
+        }
+        else
+        {
+            var length = g.Node("Gather", $"{p}/length", [g.Node("Shape", $"{p}/ids_shape", [ids]), one], OnnxAttribute.Int("axis", 0));
+            times = g.Node("Range", $"{p}/times", [zero, length, one]);
+            lastTime = g.Node("Sub", $"{p}/last_time", [length, one]);
+        }
         var countMinusOne = g.Node("Sub", $"{p}/count_minus_one", [count, one]);
         var padPosition = g.Node("Sub", $"{p}/padding_position", [g.Node("Add", $"{p}/total_plus_time", [total, times]), count]);
         destination = g.Node("Where", $"{p}/compacted_position", [mask, countMinusOne, padPosition]);
@@ -102,7 +114,7 @@ internal sealed class OnnxMasking
         forwardValid = g.Node("Unsqueeze", $"{p}/forward_valid", [
             g.Node("Cast", $"{p}/forward_valid_float", [g.Node("Greater", $"{p}/seen_step", [count, zero])], OnnxAttribute.Int("to", (long)OnnxType.Float)), axis2]);
         var before = g.Node("Sub", $"{p}/steps_before", [count, maskInt]);
-        reverseIndex = g.Node("Min", $"{p}/reverse_index", [before, g.Int64($"{p}/last_time", steps - 1)]);
+        reverseIndex = g.Node("Min", $"{p}/reverse_index", [before, lastTime ?? g.Int64($"{p}/last_time", steps!.Value - 1)]);
         reverseValid = g.Node("Unsqueeze", $"{p}/reverse_valid", [
             g.Node("Cast", $"{p}/reverse_valid_float", [g.Node("Less", $"{p}/step_ahead", [before, total])], OnnxAttribute.Int("to", (long)OnnxType.Float)), axis2]);
     }

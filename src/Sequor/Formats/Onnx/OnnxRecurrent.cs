@@ -21,7 +21,8 @@ namespace Sequor.Formats.Onnx;
 internal static class OnnxRecurrent
 {
     /// <summary>A SimpleRNN, LSTM or GRU on x [N, T, F]: [N, H], or [N, T, H] with return_sequences.</summary>
-    public static string Layer(OnnxGraph graph, Recurrent layer, string x, OnnxMasking? mask)
+    /// <param name="openLength">The time axis is symbolic (a model of open length): nothing may depend on T.</param>
+    public static string Layer(OnnxGraph graph, Recurrent layer, string x, OnnxMasking? mask, bool openLength)
     {
         string name = layer.Name;
         bool reverse = layer.GoBackwards;
@@ -35,7 +36,7 @@ internal static class OnnxRecurrent
         }
         var states = graph.Node("Squeeze", $"{name}/sequence", [y!, graph.Int64s($"{name}/axis2", 2)]);  // [N, T, H]
         if (mask is not null) states = reverse ? mask.ReverseStates(states, name) : mask.ForwardStates(states, name);
-        return reverse ? ReverseTime(graph, states, name, layer.InputShape[0]) : states;
+        return reverse ? ReverseTime(graph, states, name, openLength ? null : layer.InputShape[0]) : states;
     }
 
     /// <summary>
@@ -43,7 +44,7 @@ internal static class OnnxRecurrent
     /// wrapped layer itself has go_backwards, forward_layer runs in reverse and backward_layer forwards, and the
     /// merged sequence is in reversed time, as Keras gives it.
     /// </summary>
-    public static string Bidirectional(OnnxGraph graph, Bidirectional layer, string x, OnnxMasking? mask)
+    public static string Bidirectional(OnnxGraph graph, Bidirectional layer, string x, OnnxMasking? mask, bool openLength)
     {
         string name = layer.Name;
         bool swapped = layer.Layer.GoBackwards;
@@ -82,7 +83,7 @@ internal static class OnnxRecurrent
             MergeMode.Ave => graph.Node("Mul", $"{name}/ave", [graph.Node("Add", $"{name}/sum", [first, second]), graph.Float($"{name}/half", 0.5f)]),
             var other => throw new SequorException($"layer '{name}' (Bidirectional): merge_mode {other} has no ONNX export"),
         };
-        return sequences && swapped ? ReverseTime(graph, merged, name, layer.InputShape[0]) : merged;
+        return sequences && swapped ? ReverseTime(graph, merged, name, openLength ? null : layer.InputShape[0]) : merged;
     }
 
     /// <summary>
@@ -199,11 +200,17 @@ internal static class OnnxRecurrent
         }
     }
 
-    /// <summary>x [N, T, ·] with its time axis reversed.</summary>
-    private static string ReverseTime(OnnxGraph graph, string x, string name, int steps)
+    /// <summary>
+    /// x [N, T, ·] with its time axis reversed: a Gather of the T times backwards, or for an open length (null
+    /// <paramref name="steps"/>) a Slice from the last step down past the first, which holds for every T.
+    /// </summary>
+    private static string ReverseTime(OnnxGraph graph, string x, string name, int? steps)
     {
-        var order = new long[steps];
-        for (int t = 0; t < steps; t++) order[t] = steps - 1 - t;
-        return graph.Node("Gather", $"{name}/reverse_time", [x, graph.Int64s($"{name}/reversed_times", [steps], order)], OnnxAttribute.Int("axis", 1));
+        if (steps is null)
+            return graph.Node("Slice", $"{name}/reverse_time", [x, graph.Int64s($"{name}/from_last", -1), graph.Int64s($"{name}/past_first", long.MinValue),
+                graph.Int64s($"{name}/time_axis", 1), graph.Int64s($"{name}/backwards", -1)]);
+        var order = new long[steps.Value];
+        for (int t = 0; t < steps; t++) order[t] = steps.Value - 1 - t;
+        return graph.Node("Gather", $"{name}/reverse_time", [x, graph.Int64s($"{name}/reversed_times", [steps.Value], order)], OnnxAttribute.Int("axis", 1));
     }
 }
