@@ -50,7 +50,7 @@ internal static partial class SequorCli
     /// System.CommandLine names the .NET type it could not parse (<c>as expected type 'System.Single'</c>); a user
     /// needs to hear what to type instead.
     /// </summary>
-    internal static string Readable(string message) => ExpectedType().Replace(message, m =>
+    internal static string Readable(string message) => ExpectedType().Replace(ListOfChoices(message), m =>
     {
         string type = m.Groups[1].Value;
         string kind = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
@@ -60,6 +60,21 @@ internal static partial class SequorCli
         return ": expected " + kind;
     });
 
+    /// <summary>
+    /// System.CommandLine lists the allowed values one per line, each after a tab (<c>Must be one of:\n\t'onnx'</c>),
+    /// which on one line leaves tabs in the message: the user reads them as a list, <c>'rmsprop', 'adam', 'sgd'</c>.
+    /// </summary>
+    private static string ListOfChoices(string message)
+    {
+        var choices = Choices().Match(message);
+        if (!choices.Success) return message;
+        var values = choices.Groups[2].Value.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return message[..choices.Index] + choices.Groups[1].Value + " " + string.Join(", ", values);
+    }
+
     [GeneratedRegex(@" as expected type '([^']+)'")]
     private static partial Regex ExpectedType();
+
+    [GeneratedRegex(@"(Must be one of:)((?:\s*'[^']*')+)\s*$")]
+    private static partial Regex Choices();
 }

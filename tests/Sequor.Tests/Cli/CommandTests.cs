@@ -35,6 +35,15 @@ public class CommandTests : IDisposable
         Assert.Contains("(see sequor train --help)", error);
     }
 
+    [Fact]
+    public void AWrongChoiceListsTheAllowedValuesOnOneLineWithoutTabs()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", "--optimizer", "adagrad");
+        Assert.Equal(2, exit);
+        Assert.Equal("sequor: Argument 'adagrad' not recognized. Must be one of: 'rmsprop', 'adam', 'sgd' (see sequor train --help)",
+            error.TrimEnd());
+    }
+
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["summary", "transformer"], "neither a preset" },
