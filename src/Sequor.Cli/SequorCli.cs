@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Sequor.Cli.Commands;
 
@@ -44,6 +45,24 @@ internal static partial class SequorCli
             return exit;
         }
         return result.Invoke(new InvocationConfiguration { Output = options.Out, Error = options.Error });
+    }
+
+    /// <summary>
+    /// The line the first Ctrl-C or SIGTERM prints. Training stops after the current batch; <c>serve</c> has no
+    /// batches to speak of (it says itself that in-flight requests finish). On a terminal the training progress
+    /// line is being redrawn in place without a newline: the message clears it first instead of running on from it.
+    /// </summary>
+    internal static string StopMessage(PosixSignal signal, string[] args, bool terminal)
+    {
+        bool serving = args.Length > 0 && args[0] == "serve";
+        string message = (signal == PosixSignal.SIGTERM, serving) switch
+        {
+            (true, true) => "sequor: terminated",
+            (false, true) => "sequor: stopping (Ctrl-C again to abort)",
+            (true, false) => "sequor: terminated; stopping after the current batch",
+            (false, false) => "sequor: stopping after the current batch (Ctrl-C again to abort)",
+        };
+        return terminal ? "\r\u001b[2K" + message : message;
     }
 
     /// <summary>
