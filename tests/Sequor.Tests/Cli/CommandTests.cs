@@ -308,6 +308,15 @@ public class HelpAndMessageTests
         Assert.All(options, l => Assert.True(l.Contains("[default: ", StringComparison.Ordinal) || l.Contains("(REQUIRED)", StringComparison.Ordinal), $"sequor {command}: {l.Trim()}"));
     }
 
+    [Fact]
+    public void DataStatsHelpGivesTheDefaultItUsesNotThePresetsOne()
+    {
+        // data stats takes no --model: "300 for the SimpleRNN presets" named presets it cannot be given
+        var (_, output, _) = CliRunner.Run("data", "stats", "--help");
+        var line = output.Split('\n').Single(l => l.TrimStart().StartsWith("--num-words", StringComparison.Ordinal));
+        Assert.EndsWith("[default: 500]", line.TrimEnd());
+    }
+
     [Theory]
     [InlineData("--lr", "abc", "expected a number")]
     [InlineData("--epochs", "1.5", "expected a whole number")]
