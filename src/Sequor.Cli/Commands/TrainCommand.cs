@@ -46,6 +46,8 @@ internal static class TrainCommand
                 KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
+            ModelSource.CheckNamed(modelName);
+
             var dataset = Dataset.Load(result.GetValue(data)!, words, options, columns);
             int classes = Math.Max(2, dataset.ClassNames.Length);
             using var network = ModelSource.Create(modelName, words, length, classes, settings.Seed);

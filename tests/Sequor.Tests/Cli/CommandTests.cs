@@ -44,10 +44,23 @@ public class CommandTests : IDisposable
             error.TrimEnd());
     }
 
+    [Fact]
+    public void AnUnknownModelIsRefusedBeforeTheDataIsLoaded()
+    {
+        // before the fix the bundled sample was loaded (after a download attempt) and only then was the typo named
+        var downloads = new NoNetwork();
+        var (exit, _, error) = CliRunner.RunWith(downloads, "train", "--model", "lstmm", "--epochs", "1");
+        Assert.Equal(1, exit);
+        Assert.StartsWith("sequor: --model 'lstmm': not a preset", error);
+        Assert.Equal(0, downloads.Requests);
+        Assert.DoesNotContain("bundled", error);
+    }
+
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["summary", "transformer"], "neither a preset" },
-        { ["train", "--model", "nope", "--data", "/no/such/imdb.npz"], "no such file" },
+        { ["train", "--model", "lstm", "--data", "/no/such/imdb.npz"], "no such file" },
+        { ["train", "--model", "/no/such/model.keras"], "--model '/no/such/model.keras': no such file" },
         { ["train", "--model", "lstm", "--epochs", "many"], "--epochs" },
         { ["train", "--model", "lstm", "--optimizer", "adagrad"], "adagrad" },
         { ["train", "--model", "lstm", "--lr", "-1", "--data", "/dev/null"], "--lr" },
