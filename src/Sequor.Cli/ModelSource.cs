@@ -17,6 +17,24 @@ internal static class ModelSource
         _ => null,
     };
 
+    /// <summary>
+    /// Refuses a --model that names no preset and no existing file before the data is loaded: a typo should not
+    /// cost the wait for a download or a large file.
+    /// </summary>
+    public static void CheckNamed(string model)
+    {
+        if (Presets.Exists(model)) return;
+        if (model.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || IsFile(model))
+        {
+            if (!File.Exists(model)) throw new SequorException($"--model '{model}': no such file");
+            return;
+        }
+        throw NotAModel(model);
+    }
+
+    private static SequorException NotAModel(string model) =>
+        new($"--model '{model}': not a preset ({string.Join(", ", Presets.Names)}), a .json Keras config or a .keras/.h5 model file");
+
     public static Sequential Create(string model, int numWords, int maxlen, int classes, int seed)
     {
         if (Presets.Exists(model)) return Presets.Create(model, numWords, maxlen, classes, seed);
@@ -45,7 +63,7 @@ internal static class ModelSource
             CheckHead(loaded, classes, model);
             return loaded;
         }
-        throw new SequorException($"--model '{model}': not a preset ({string.Join(", ", Presets.Names)}), a .json Keras config or a .keras/.h5 model file");
+        throw NotAModel(model);
     }
 
     /// <summary>

@@ -9,9 +9,7 @@ void Stop(PosixSignalContext context)
     if (cancellation.IsCancellationRequested) return;
     context.Cancel = true;
     cancellation.Cancel();
-    Console.Error.WriteLine(context.Signal == PosixSignal.SIGTERM
-        ? "sequor: terminated; stopping after the current batch"
-        : "sequor: stopping after the current batch (Ctrl-C again to abort)");
+    Console.Error.WriteLine(SequorCli.StopMessage(context.Signal, args, terminal: !Console.IsOutputRedirected && !Console.IsErrorRedirected));
 }
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

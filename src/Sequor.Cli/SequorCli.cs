@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Sequor.Cli.Commands;
 
@@ -47,10 +48,28 @@ internal static partial class SequorCli
     }
 
     /// <summary>
+    /// The line the first Ctrl-C or SIGTERM prints. Training stops after the current batch; <c>serve</c> has no
+    /// batches to speak of (it says itself that in-flight requests finish). On a terminal the training progress
+    /// line is being redrawn in place without a newline: the message clears it first instead of running on from it.
+    /// </summary>
+    internal static string StopMessage(PosixSignal signal, string[] args, bool terminal)
+    {
+        bool serving = args.Length > 0 && args[0] == "serve";
+        string message = (signal == PosixSignal.SIGTERM, serving) switch
+        {
+            (true, true) => "sequor: terminated",
+            (false, true) => "sequor: stopping (Ctrl-C again to abort)",
+            (true, false) => "sequor: terminated; stopping after the current batch",
+            (false, false) => "sequor: stopping after the current batch (Ctrl-C again to abort)",
+        };
+        return terminal ? "\r\u001b[2K" + message : message;
+    }
+
+    /// <summary>
     /// System.CommandLine names the .NET type it could not parse (<c>as expected type 'System.Single'</c>); a user
     /// needs to hear what to type instead.
     /// </summary>
-    internal static string Readable(string message) => ExpectedType().Replace(message, m =>
+    internal static string Readable(string message) => ExpectedType().Replace(ListOfChoices(message), m =>
     {
         string type = m.Groups[1].Value;
         string kind = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
@@ -60,6 +79,21 @@ internal static partial class SequorCli
         return ": expected " + kind;
     });
 
+    /// <summary>
+    /// System.CommandLine lists the allowed values one per line, each after a tab (<c>Must be one of:\n\t'onnx'</c>),
+    /// which on one line leaves tabs in the message: the user reads them as a list, <c>'rmsprop', 'adam', 'sgd'</c>.
+    /// </summary>
+    private static string ListOfChoices(string message)
+    {
+        var choices = Choices().Match(message);
+        if (!choices.Success) return message;
+        var values = choices.Groups[2].Value.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return message[..choices.Index] + choices.Groups[1].Value + " " + string.Join(", ", values);
+    }
+
     [GeneratedRegex(@" as expected type '([^']+)'")]
     private static partial Regex ExpectedType();
+
+    [GeneratedRegex(@"(Must be one of:)((?:\s*'[^']*')+)\s*$")]
+    private static partial Regex Choices();
 }

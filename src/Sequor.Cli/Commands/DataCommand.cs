@@ -11,7 +11,7 @@ internal static class DataCommand
     public static Command Create(CliOptions options)
     {
         var data = Shared.Data();
-        var numWords = Shared.NumWords();
+        var numWords = Shared.NumWords(defaultText: "500");
         var plot = new Option<string?>("--plot") { Description = "Write the length histogram to this PNG [default: none]" };
         var (textColumn, labelColumn) = Shared.Columns();
         var stats = new Command("stats", "Length statistics of the training part after the notebook's split (train_test_split 0.2, random_state 42)")

@@ -11,7 +11,9 @@ internal static class Shared
         DefaultValueFactory = _ => "imdb",
     };
 
-    public static Option<int?> NumWords() => new("--num-words") { Description = "Vocabulary size: ids at or above it become the out-of-vocabulary id [default: 300 for the SimpleRNN presets, 500 otherwise]" };
+    /// <param name="defaultText">What --help shows as the default: commands without a preset use 500.</param>
+    public static Option<int?> NumWords(string defaultText = "300 for the SimpleRNN presets, 500 otherwise") =>
+        new("--num-words") { Description = $"Vocabulary size: ids at or above it become the out-of-vocabulary id [default: {defaultText}]" };
 
     public static Option<int> Maxlen() => new("--maxlen") { Description = "Sequence length after pad_sequences (pre-padding, pre-truncating)", DefaultValueFactory = _ => 100 };
 

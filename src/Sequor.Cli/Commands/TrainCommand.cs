@@ -46,6 +46,8 @@ internal static class TrainCommand
                 KeepOptimizer: ModelSource.IsFile(modelName) && result.GetResult(optimizer) is null or { Implicit: true } && result.GetResult(learningRate) is null or { Implicit: true });
             if (settings.Checkpoint is { } path && !ModelSource.IsFile(path)) throw new SequorException($"--checkpoint '{path}' must end in .keras or .h5");
 
+            ModelSource.CheckNamed(modelName);
+
             string source = result.GetValue(data)!;
             // a model file goes on with its own vocabulary and class names: its ids and outputs mean what they meant
             using var continued = ModelSource.IsFile(modelName) ? ModelSource.Load(modelName) : null;

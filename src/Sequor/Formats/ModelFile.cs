@@ -122,6 +122,11 @@ public static class ModelFile
         {
             stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // .NET's message repeats the path, absolute ("Could not find file '/abs/path'."): say it as the CLI's other files do
+            throw new SequorException($"{Label(path)}: no such file", e);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new SequorException($"{Label(path)}: cannot be opened ({KerasConfigReader.OneLine(e.Message)})", e);

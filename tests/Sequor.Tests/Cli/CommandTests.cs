@@ -35,10 +35,32 @@ public class CommandTests : IDisposable
         Assert.Contains("(see sequor train --help)", error);
     }
 
+    [Fact]
+    public void AWrongChoiceListsTheAllowedValuesOnOneLineWithoutTabs()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--model", "lstm", "--optimizer", "adagrad");
+        Assert.Equal(2, exit);
+        Assert.Equal("sequor: Argument 'adagrad' not recognized. Must be one of: 'rmsprop', 'adam', 'sgd' (see sequor train --help)",
+            error.TrimEnd());
+    }
+
+    [Fact]
+    public void AnUnknownModelIsRefusedBeforeTheDataIsLoaded()
+    {
+        // before the fix the bundled sample was loaded (after a download attempt) and only then was the typo named
+        var downloads = new NoNetwork();
+        var (exit, _, error) = CliRunner.RunWith(downloads, "train", "--model", "lstmm", "--epochs", "1");
+        Assert.Equal(1, exit);
+        Assert.StartsWith("sequor: --model 'lstmm': not a preset", error);
+        Assert.Equal(0, downloads.Requests);
+        Assert.DoesNotContain("bundled", error);
+    }
+
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["summary", "transformer"], "neither a preset" },
-        { ["train", "--model", "nope", "--data", "/no/such/imdb.npz"], "no such file" },
+        { ["train", "--model", "lstm", "--data", "/no/such/imdb.npz"], "no such file" },
+        { ["train", "--model", "/no/such/model.keras"], "--model '/no/such/model.keras': no such file" },
         { ["train", "--model", "lstm", "--epochs", "many"], "--epochs" },
         { ["train", "--model", "lstm", "--optimizer", "adagrad"], "adagrad" },
         { ["train", "--model", "lstm", "--lr", "-1", "--data", "/dev/null"], "--lr" },
@@ -297,6 +319,15 @@ public class HelpAndMessageTests
         var options = output.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal)).ToArray();
         Assert.NotEmpty(options);
         Assert.All(options, l => Assert.True(l.Contains("[default: ", StringComparison.Ordinal) || l.Contains("(REQUIRED)", StringComparison.Ordinal), $"sequor {command}: {l.Trim()}"));
+    }
+
+    [Fact]
+    public void DataStatsHelpGivesTheDefaultItUsesNotThePresetsOne()
+    {
+        // data stats takes no --model: "300 for the SimpleRNN presets" named presets it cannot be given
+        var (_, output, _) = CliRunner.Run("data", "stats", "--help");
+        var line = output.Split('\n').Single(l => l.TrimStart().StartsWith("--num-words", StringComparison.Ordinal));
+        Assert.EndsWith("[default: 500]", line.TrimEnd());
     }
 
     [Theory]

@@ -93,7 +93,9 @@ public class DamagedFileTests
     {
         using var dir = new TempDirectory();
         var e = Assert.Throws<SequorException>(() => Sequential.Load(dir.File("absent.keras")));
-        Assert.Contains("absent.keras", e.Message);
+        Assert.Equal($"file '{dir.File("absent.keras")}': no such file", e.Message);
+        e = Assert.Throws<SequorException>(() => Sequential.Load(dir.File("no-folder/absent.h5")));
+        Assert.Equal($"file '{dir.File("no-folder/absent.h5")}': no such file", e.Message);
         e = Assert.Throws<SequorException>(() => SmallModel().Save(dir.File("model.onnx")));
         Assert.Contains("model.onnx", e.Message);
         e = Assert.Throws<SequorException>(() => Sequential.Load(dir.File("model.weights.h5")));
