@@ -8,7 +8,7 @@ namespace Sequor.Formats;
 /// <summary>
 /// The compile settings of a model (optimizer with its hyper-parameters, loss, metrics) as Keras writes them:
 /// Keras 3's <c>compile_config</c> in a .keras <c>config.json</c> and Keras 2's <c>training_config</c> root
-/// attribute of a legacy .h5 (§6.2, §6.4, §6.6). Reading accepts both forms whatever file they come from.
+/// attribute of a legacy .h5. Reading accepts both forms whatever file they come from.
 /// </summary>
 internal static class CompileConfig
 {
@@ -133,7 +133,7 @@ internal static class CompileConfig
         }
     }
 
-    // Keras 2 serializes each metric object; "accuracy" resolves by output width and loss as at compile time (§3.4).
+    // Keras 2 serializes each metric object; "accuracy" resolves by output width and loss as at compile time.
     private static JsonObject Keras2Metric(Sequential model, Metric metric)
     {
         if (metric.MetricKind != Metric.Kind.Accuracy)

@@ -8,7 +8,7 @@ using Sequor.Data;
 namespace Sequor.Formats;
 
 /// <summary>
-/// Keras 3's <c>.keras</c> archive (§6.4): a zip of <c>metadata.json</c> (Keras version, date),
+/// Keras 3's <c>.keras</c> archive: a zip of <c>metadata.json</c> (Keras version, date),
 /// <c>config.json</c> (the serialized model, with <c>compile_config</c> when compiled) and
 /// <c>model.weights.h5</c> (the weights store, see <see cref="WeightsH5"/>). Sequor adds <c>sequor.json</c> when the
 /// model knows its class names or text vectorizer: Keras's loader reads its three entries by name and ignores

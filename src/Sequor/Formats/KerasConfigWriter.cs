@@ -8,7 +8,7 @@ namespace Sequor.Formats;
 /// .keras archive (<c>config.json</c>), the config Keras 3's own legacy HDF5 writer puts in a full-model .h5
 /// (<c>model_config</c>: plain <c>{class_name, config}</c> entries, <c>module</c> only where Keras 3's loader
 /// needs it), and Keras 2's <c>model_config</c> (<c>time_major</c>, <c>implementation</c>), for models only Keras 2
-/// computes as Sequor does (§6.2, §6.6 of the Keras reference).
+/// computes as Sequor does.
 /// </summary>
 internal static class KerasConfigWriter
 {

@@ -6,7 +6,7 @@ using Sequor.Layers;
 namespace Sequor.Formats;
 
 /// <summary>
-/// Keras's legacy HDF5 files (§6.2, §6.3): the full model (<c>model.save("m.h5")</c>: root attributes
+/// Keras's legacy HDF5 files: the full model (<c>model.save("m.h5")</c>: root attributes
 /// <c>keras_version</c>, <c>backend</c>, <c>model_config</c>, <c>training_config</c>, weights under
 /// <c>/model_weights</c>) and the weights-only file (<c>save_weights("w.h5")</c>: the same weights group at
 /// the root). Weights are matched to layers by position, never by name, as Keras's own loader does.

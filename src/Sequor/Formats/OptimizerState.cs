@@ -6,7 +6,7 @@ using Sequor.Training;
 namespace Sequor.Formats;
 
 /// <summary>
-/// An optimizer's state in Keras files (§2.7), always matched by position, never by name:
+/// An optimizer's state in Keras files, always matched by position, never by name:
 /// <list type="bullet">
 /// <item>.keras (Keras 3): <c>optimizer/vars/0…N</c> in <c>model.weights.h5</c> = iteration (int64), learning rate
 /// (float32), then the slots in Keras 3 order (RMSprop velocities, momentums, average gradients; Adam m₀, v₀, m₁, v₁,
@@ -73,7 +73,7 @@ internal static class OptimizerState
 
     private static H5Dataset Slot(Real[] values, Weight variable) => new(values.Select(v => (float)v).ToArray(), fileDims: Dims(variable));
 
-    /// <summary>Adds <c>optimizer/vars</c> to a Keras 3 weights store (§6.4).</summary>
+    /// <summary>Adds <c>optimizer/vars</c> to a Keras 3 weights store.</summary>
     internal static void WriteKeras3(H5Group root, Sequential model)
     {
         var optimizer = model.Optimizer!;
@@ -87,7 +87,7 @@ internal static class OptimizerState
         root["optimizer"] = new H5Group { ["vars"] = vars };
     }
 
-    /// <summary>Adds the <c>optimizer_weights</c> group of a legacy .h5 in Keras 2.11–2.15's layout (§6.2).</summary>
+    /// <summary>Adds the <c>optimizer_weights</c> group of a legacy .h5 in Keras 2.11–2.15's layout.</summary>
     internal static void WriteLegacy(H5Group root, Sequential model)
     {
         var optimizer = model.Optimizer!;

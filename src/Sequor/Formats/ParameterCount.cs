@@ -4,7 +4,7 @@ namespace Sequor.Formats;
 
 /// <summary>
 /// The number of weights a model will have for an input shape, computed from the layer configurations
-/// alone (Keras's formulas, §1.11) so that a file's claims can be checked before any weight is allocated.
+/// alone (Keras's formulas) so that a file's claims can be checked before any weight is allocated.
 /// </summary>
 internal static class ParameterCount
 {

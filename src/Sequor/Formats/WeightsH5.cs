@@ -5,7 +5,7 @@ using Sequor.Layers;
 namespace Sequor.Formats;
 
 /// <summary>
-/// Keras 3's weights store (§6.4, §6.5): <c>model.weights.h5</c> inside a .keras archive and the standalone
+/// Keras 3's weights store: <c>model.weights.h5</c> inside a .keras archive and the standalone
 /// <c>.weights.h5</c>. Every object with variables gets a group <c>&lt;path&gt;/vars</c> holding datasets
 /// <c>"0"</c>, <c>"1"</c>, … in the order of its own variables. Layer paths come from class names, not layer
 /// names: <c>layers/lstm</c>, <c>layers/lstm_1</c>, …; an RNN's variables live in its <c>cell</c>, and
@@ -109,7 +109,7 @@ internal static class WeightsH5
         root["layers"] = layers;
         foreach (var (_, path, objectName, weights) in Layout(model))
             Child(layers, path["layers/".Length..])["vars"] = Vars(objectName, weights);
-        // Keras walks the model's other attributes after its layers: the optimizer's variables (§6.4).
+        // Keras walks the model's other attributes after its layers: the optimizer's variables.
         if (includeOptimizer) OptimizerState.WriteKeras3(root, model);
     }
 

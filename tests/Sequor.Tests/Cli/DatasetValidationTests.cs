@@ -5,7 +5,7 @@ namespace Sequor.Tests.Cli;
 
 /// <summary>
 /// <c>Dataset.cs</c> and <c>evaluate</c> on labels a classifier cannot use: one line naming the label, exit 1, never
-/// an IndexOutOfRangeException (the 1/2, 0/5, single-class and one-row CSVs of issue 18, an npz whose x and y differ).
+/// an IndexOutOfRangeException (the 1/2, 0/5, single-class and one-row CSVs, an npz whose x and y differ).
 /// </summary>
 public class DatasetValidationTests
 {

@@ -231,7 +231,7 @@ public class HostileInputTests
     }
 
     /// <summary>
-    /// A pickle memo bomb: one 1,000-id list, then a million one-byte... references to it (BINGET), as in issue 18's
+    /// A pickle memo bomb: one 1,000-id list, then a million one-byte... references to it (BINGET), as in the
     /// 2 MB file that took Sequor to 2.1 GB. Refused with the limit in the message, within the allocation budget.
     /// </summary>
     [Fact]

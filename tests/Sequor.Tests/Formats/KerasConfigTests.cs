@@ -5,7 +5,7 @@ using Sequor.Training;
 
 namespace Sequor.Tests.Formats;
 
-/// <summary>Keras config JSON ⇄ Sequential in the Keras 2 and Keras 3 forms (§6), including old-file quirks.</summary>
+/// <summary>Keras config JSON ⇄ Sequential in the Keras 2 and Keras 3 forms, including old-file quirks.</summary>
 public class KerasConfigTests
 {
     // A Keras 2.2-era config: no InputLayer (the first layer carries batch_input_shape), hard_sigmoid, a GRU

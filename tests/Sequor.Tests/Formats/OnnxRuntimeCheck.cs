@@ -7,7 +7,7 @@ namespace Sequor.Tests.Formats;
 /// <summary>Runs a model's ONNX export in ONNX Runtime and measures how far it is from Sequor's Predict.</summary>
 internal static class OnnxRuntimeCheck
 {
-    /// <summary>The agreement the export promises (issue 16): ONNX Runtime within 1e-5 of Predict.</summary>
+    /// <summary>The agreement the export promises: ONNX Runtime within 1e-5 of Predict.</summary>
     public const double Tolerance = 1e-5;
 
     public static byte[] Export(Sequential model)

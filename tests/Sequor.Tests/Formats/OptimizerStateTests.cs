@@ -9,7 +9,7 @@ using Sequor.Training;
 namespace Sequor.Tests.Formats;
 
 /// <summary>
-/// Compile settings and optimizer state travel with the model (issue 5, item 5): a model trained a few steps,
+/// Compile settings and optimizer state travel with the model: a model trained a few steps,
 /// saved as .keras or .h5 and loaded, continues training bit-identically to the original — so the optimizer's
 /// hyper-parameters, slots and iteration count all round-trip. A state that cannot be restored gives one
 /// warning line and a usable model.

@@ -6,7 +6,7 @@ namespace Sequor.Tests.Formats;
 
 /// <summary>
 /// Each real Keras model, saved by Sequor as .h5 and as .keras and loaded again, predicts identically; the
-/// written files carry the attributes, dataset paths and JSON keys Keras's loaders read (§6.2, §6.4).
+/// written files carry the attributes, dataset paths and JSON keys Keras's loaders read.
 /// </summary>
 public class RoundTripTests
 {
@@ -34,7 +34,7 @@ public class RoundTripTests
         Assert.Equal(["copy.h5", "copy.keras"], Directory.GetFiles(dir.Path).Select(p => Path.GetFileName(p)!).Order().ToArray());
     }
 
-    /// <summary>What Keras 3's legacy loader reads from a .h5, in the layout Keras 3 writes (§6.2).</summary>
+    /// <summary>What Keras 3's legacy loader reads from a .h5, in the layout Keras 3 writes.</summary>
     internal static void AssertLegacyLayout(string path, Sequential model)
     {
         using var file = H5File.OpenRead(path);
@@ -76,7 +76,7 @@ public class RoundTripTests
         Assert.True(weights.LinkExists("top_level_model_weights"));
     }
 
-    /// <summary>What Keras 3's <c>load_model</c> reads from a .keras archive (§6.4).</summary>
+    /// <summary>What Keras 3's <c>load_model</c> reads from a .keras archive.</summary>
     internal static void AssertKerasLayout(string path, Sequential model)
     {
         using var zip = ZipFile.OpenRead(path);

@@ -4,7 +4,7 @@ using Sequor.Layers;
 namespace Sequor.Tests.Tensors;
 
 /// <summary>
-/// <see cref="AllocationLimit"/>: sizes from flags, configs and files that would not fit (issue 18's --num-words 1e8,
+/// <see cref="AllocationLimit"/>: sizes from flags, configs and files that would not fit (--num-words 1e8,
 /// input_dim 1e8, 10M predict rows) are one SequorException stating the limit, before anything is allocated.
 /// </summary>
 public class AllocationLimitTests

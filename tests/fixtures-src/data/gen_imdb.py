@@ -2,7 +2,7 @@
 """Fixture for Imdb.LoadData: a small synthetic imdb.npz and what Keras's load_data makes of it.
 
 Keras is not installed here, so load_keras_style() follows the steps of keras.datasets.imdb.load_data
-(Keras 3 / Keras 2, same logic; see docs/keras-reference.md 5.1) with numpy's own RandomState.
+(Keras 3 / Keras 2, same logic; see keras/src/datasets/imdb.py, https://github.com/keras-team/keras/blob/v3.6.0/keras/src/datasets/imdb.py) with numpy's own RandomState.
 Run with /usr/bin/python3 (numpy 1.24). Writes Fixtures/Data/imdb/synthetic_imdb.npz and expected.json.
 """
 import json

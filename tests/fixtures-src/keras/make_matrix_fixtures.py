@@ -1,4 +1,4 @@
-"""Real Keras 3 files of the interop matrix (issue 13), for Sequor's reading direction.
+"""Real Keras 3 files of the interop matrix, for Sequor's reading direction.
 
 Run with real Keras (../shared/tools/keras, Keras 3.15.1 on numpy; needs Debian's python3-numpy and python3-h5py):
 
