@@ -41,4 +41,47 @@ public class KerasConfigScaleTests
         Assert.True(large < TimeSpan.FromSeconds(15), $"100,000 layers took {large.TotalSeconds:F1} s");
         Assert.True(large.TotalSeconds < 30 * Math.Max(small.TotalSeconds, 0.02), $"10,000 layers {small.TotalSeconds:F2} s, 100,000 layers {large.TotalSeconds:F2} s: not linear");
     }
+
+    /// <summary>
+    /// A config whose input is 2,000,000 steps long (it drove the engine out of memory at load): the model loads with
+    /// no buffer allocated for that length, and its summary shows it; a prediction allocates for the rows it is given.
+    /// </summary>
+    [Fact]
+    public void AHugeBatchShapeLoadsWithoutAllocatingForIt()
+    {
+        string folder = Directory.CreateTempSubdirectory("sequor-batch-shape-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "long.keras");
+            using (var small = new Sequential([new Sequor.Layers.Embedding(500, 16), new Sequor.Layers.LSTM(8), new Sequor.Layers.Dense(1, Sequor.Layers.Activation.Sigmoid)], seed: 1))
+            {
+                small.Build([10]);
+                small.Save(path);
+            }
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+            {
+                var entry = zip.GetEntry("config.json")!;
+                string json;
+                using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+                entry.Delete();
+                string longer = json.Replace("[null,10]", "[null,2000000]").Replace("[null, 10]", "[null, 2000000]");
+                Assert.NotEqual(json, longer);
+                using var writer = new StreamWriter(zip.CreateEntry("config.json").Open());
+                writer.Write(longer);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using var model = Sequential.Load(path);
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64L << 20, "loading allocated for the input length");
+            Assert.Equal([2_000_000], model.InputShape);
+            Assert.Contains("(None, 2000000, 16)", SummaryText(model));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    private static string SummaryText(Sequential model)
+    {
+        var text = new StringWriter();
+        model.Summary(text);
+        return text.ToString();
+    }
 }
