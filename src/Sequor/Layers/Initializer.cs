@@ -23,6 +23,11 @@ public sealed class Initializer
 
     public string Name { get; }
 
+    /// <summary><c>random_uniform</c>'s range, which a Keras file records as <c>minval</c>/<c>maxval</c>; 0 for the others.</summary>
+    public double Minval { get; private init; }
+
+    public double Maxval { get; private init; }
+
     public static readonly Initializer Zeros = new("zeros", (v, _, _) => v.Clear());
     public static readonly Initializer Ones = new("ones", (v, _, _) => v.Fill(1));
     public static readonly Initializer GlorotUniform = new("glorot_uniform", FillGlorotUniform);
@@ -34,7 +39,7 @@ public sealed class Initializer
     public static Initializer Uniform(double minval, double maxval) => new("random_uniform", (v, _, rng) =>
     {
         for (int i = 0; i < v.Length; i++) v[i] = (Real)(minval + (maxval - minval) * rng.NextDouble());
-    });
+    }) { Minval = minval, Maxval = maxval };
 
     public static Initializer FromName(string name) => name switch
     {

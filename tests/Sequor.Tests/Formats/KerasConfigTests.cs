@@ -82,6 +82,20 @@ public class KerasConfigTests
         Assert.Equal([5, 3], KerasConfigReader.Read(json, "2.11.0", [5, 3]).InputShape);
     }
 
+    /// <summary>An initializer made in C# carries its arguments into the file (a user's Uniform(-1, 1) was saved as ±0.05).</summary>
+    [Theory]
+    [InlineData("m.h5")]
+    [InlineData("m.keras")]
+    public void AUniformInitializerMadeInCodeIsSavedWithItsOwnRange(string name)
+    {
+        var model = new Sequential([new Embedding(12, 5) { EmbeddingsInitializer = Initializer.Uniform(-1, 1) }, new LSTM(3), new Dense(1, Activation.Sigmoid)], seed: 3);
+        model.Build([6]);
+        using var dir = new TempDirectory();
+        model.Save(dir.File(name));
+        var loaded = (Embedding)Sequential.Load(dir.File(name)).Layers[0];
+        Assert.Equal(("random_uniform", -1.0, 1.0), (loaded.EmbeddingsInitializer.Name, loaded.EmbeddingsInitializer.Minval, loaded.EmbeddingsInitializer.Maxval));
+    }
+
     /// <summary>Every layer and option Sequor has survives .h5 and .keras, Keras 2 and Keras 3 forms.</summary>
     [Theory]
     [InlineData("m.h5")]
