@@ -178,8 +178,8 @@ public sealed class TextModelFileTests : IDisposable
         Skip.If(!File.Exists(KerasPython), "../shared/tools/keras/keras-python is absent: real Keras is not here");
         // Keras 3.15.1 on numpy needs scipy; Keras 3.6.0 on torch is the other real Keras the tool offers
         bool torch = false;
-        var probe = Run(KerasPython, torch, "-c", "import numpy, h5py, keras");
-        if (probe.Exit != 0) probe = Run(KerasPython, torch = true, "-c", "import numpy, h5py, keras");
+        var probe = Formats.RealKeras.Run(KerasPython, torch, "-c", "import numpy, h5py, keras");
+        if (probe.Exit != 0) probe = Formats.RealKeras.Run(KerasPython, torch = true, "-c", "import numpy, h5py, keras");
         Skip.If(probe.Exit != 0, $"real Keras cannot start here (numpy, h5py, scipy or torch missing?): {probe.Error.Trim().Split('\n')[^1]}");
         string checkpoint = TrainTextModel();
         using var model = Sequential.Load(checkpoint);
@@ -189,22 +189,10 @@ public sealed class TextModelFileTests : IDisposable
         string script = $"import numpy, keras\nm = keras.saving.load_model('{checkpoint}')\n"
             + $"x = numpy.array([[int(v) for v in r.split(',')] for r in '{ids}'.split(';')])\n"
             + "print(' '.join(repr(float(v)) for v in m.predict(x, verbose=0).ravel()))\n";
-        var (exit, output, error) = Run(KerasPython, torch, "-c", script);
+        var (exit, output, error) = Formats.RealKeras.Run(KerasPython, torch, "-c", script);
         Assert.True(exit == 0, error);
         var keras = output.Trim().Split('\n')[^1].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(3, keras.Length);
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(keras[i] - expected[i]) < 1e-5, $"row {i}: Keras {keras[i]}, Sequor {expected[i]}");
-    }
-
-    private static (int Exit, string Output, string Error) Run(string file, bool torch, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (torch) start.Environment["KERAS_TORCH"] = "1";
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
     }
 }

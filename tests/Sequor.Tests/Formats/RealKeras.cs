@@ -43,9 +43,13 @@ internal static class RealKeras
         return results.RootElement.GetProperty("results").EnumerateArray().Select(r => r.Clone()).ToArray();
     }
 
-    internal static (int Exit, string Output, string Error) Run(string file, params string[] args)
+    internal static (int Exit, string Output, string Error) Run(string file, params string[] args) => Run(file, torch: false, args);
+
+    /// <summary>Runs <paramref name="file"/>; <paramref name="torch"/>: Keras on torch (KERAS_TORCH=1, Keras 3.6.0 here).</summary>
+    internal static (int Exit, string Output, string Error) Run(string file, bool torch, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (torch) start.Environment["KERAS_TORCH"] = "1";
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

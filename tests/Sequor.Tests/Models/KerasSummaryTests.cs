@@ -67,7 +67,7 @@ public class KerasSummaryTests
     public void KerasPrintsTheSameSummaryForAnOpenLengthModelSequorTrained()
     {
         Skip.If(!File.Exists(KerasPython), "../shared/tools/keras/keras-python is absent: real Keras is not here");
-        var probe = Run("-c", "import numpy, h5py, scipy, keras");
+        var probe = Formats.RealKeras.Run(KerasPython, "-c", "import numpy, h5py, scipy, keras");
         Skip.If(probe.Exit != 0, $"real Keras 3.15.1 cannot start here (numpy, h5py or scipy missing?): {probe.Error.Trim().Split('\n')[^1]}");
 
         using var folder = new TempDirectory();
@@ -87,7 +87,7 @@ public class KerasSummaryTests
         string script = $"import sys, numpy, keras\nm = keras.saving.load_model('{path}')\n"
             + "l = []\nm.summary(print_fn=lambda t, line_break=False: l.append(t))\nsys.stdout.write(''.join(l))\n"
             + "print(' '.join(repr(float(v)) for v in m.predict(numpy.array([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]]), verbose=0).ravel()))\n";
-        var (exit, output, error) = Run("-c", script);
+        var (exit, output, error) = Formats.RealKeras.Run(KerasPython, "-c", script);
         Assert.True(exit == 0, error);
         string summary = loaded.SummaryText();
         Assert.StartsWith(summary, output);
@@ -96,16 +96,5 @@ public class KerasSummaryTests
         var keras = output[summary.Length..].Trim().Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(2, keras.Length);
         for (int i = 0; i < 2; i++) Assert.True(Math.Abs(keras[i] - predicted.Span[i]) < 1e-5, $"row {i}: Keras {keras[i]}, Sequor {predicted.Span[i]}");
-    }
-
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var start = new ProcessStartInfo(KerasPython) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
     }
 }
