@@ -69,8 +69,9 @@ foreach (var body in checks)
         }
     }
 }
-Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"agreement: {targets.Count} servers, {checks.Length} requests ({bodies.Length} of one review, one of 8): largest difference from {targets[0].Label} {largest:G3} (tolerance {tolerance:G3})"));
+string agreement = string.Create(CultureInfo.InvariantCulture,
+    $"Agreement checked before timing: {targets.Count} servers, {checks.Length} requests ({bodies.Length} of one review, one of 8), largest difference from {targets[0].Label}: {largest:G3} (tolerance {tolerance:G3}).");
+Console.Error.WriteLine(agreement);
 
 var results = new Dictionary<(string, int), List<(double Throughput, double P50, double P99, double Batch)>>();
 for (int round = 0; round < rounds; round++)
@@ -92,6 +93,8 @@ for (int round = 0; round < rounds; round++)
         }
 
 Console.WriteLine($"{requests:N0} requests per run, {rounds} interleaved rounds; median of the rounds (throughput: lowest–highest)");
+Console.WriteLine();
+Console.WriteLine(agreement);
 Console.WriteLine();
 Console.WriteLine("| server | clients | requests/s | range | p50 ms | p99 ms | mean batch |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
