@@ -6,9 +6,9 @@ namespace Sequor.Formats.Specs;
 /// <summary>
 /// What one layer type means to Keras, in one place: the class name Keras gives it, how its config is read into a
 /// layer and written back (in each <see cref="KerasConfigWriter.Style"/>), how many weights a config implies, the
-/// names and paths its weights have in Keras files (named after Keras's default layer name,
-/// <see cref="Layer.DefaultName"/>, which stays with the layers: Sequor.Double compiles them without Formats). Adding an option to a layer
-/// touches the layer's file and its spec; the shared plumbing (JSON numbers, dtype, initializers, styles) stays in
+/// names and paths its weights have in Keras files. Keras's default layer name is no per-type fact: it is Keras's
+/// snake case of the class name (<see cref="Layer.DefaultName"/>). Adding an option to a layer touches the layer's
+/// file and its spec; the shared plumbing (JSON numbers, dtype, initializers, styles) stays in
 /// <see cref="KerasConfigReader"/> and <see cref="KerasConfigWriter"/>.
 /// </summary>
 internal abstract class LayerSpec
