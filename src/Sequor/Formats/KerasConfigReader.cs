@@ -114,8 +114,7 @@ internal sealed class KerasConfigReader
         var shape = ShapeAfterBatch(config["batch_input_shape"]) ?? ShapeAfterBatch(config["batch_shape"]);
         if (shape is null && config["input_shape"] is JsonArray inputShape) shape = Shape(inputShape, "input_shape");
         shape ??= ShapeAfterBatch((entry["build_config"] as JsonObject)?["input_shape"]);
-        if (shape is null && layerClass == "Embedding" && config["input_length"] is JsonValue length && length.GetValueKind() == JsonValueKind.Number)
-            shape = [Int(config, "input_length", "Embedding")];
+        shape ??= LayerSpecs.ForClassName(layerClass)?.DeclaredInputShape(config);
         return shape;
     }
 

@@ -31,16 +31,12 @@ internal static class KerasConfigWriter
     /// </summary>
     internal static string KerasVersionFor(Sequential model)
     {
-        var hard = AllRecurrent(model).SelectMany(r => new[] { r.Activation, r.RecurrentActivation })
-            .Concat(model.Layers.OfType<Dense>().Select(d => d.Activation))
+        var hard = model.Layers.SelectMany(l => LayerSpecs.For(l).Activations(l))
             .Where(a => a.Name == "hard_sigmoid").Select(a => a.IsKeras2HardSigmoid).Distinct().ToArray();
         if (hard.Length > 1)
             throw new SequorException($"model '{model.Name}' mixes Keras 2's and Keras 3's hard_sigmoid; a Keras file can hold only one of them");
         return hard is [true] ? "2.15.0" : "3.6.0";
     }
-
-    private static IEnumerable<Recurrent> AllRecurrent(Sequential model) =>
-        model.Layers.Select(l => l switch { Recurrent r => r, Bidirectional b => b.Layer, _ => null }).OfType<Recurrent>();
 
     internal static JsonObject Write(Sequential model, Style style)
     {
@@ -68,7 +64,7 @@ internal static class KerasConfigWriter
             {
                 // Keras 2 records the model input on its first layer as well.
                 config.Insert(2, "batch_input_shape", batchShape.DeepClone());
-                if (layer is Embedding) config["input_length"] = open ? null : model.InputShape[0];
+                LayerSpecs.For(layer).WriteKeras2Input(config, open ? null : model.InputShape[0]);
             }
             // the model's input is all time axis; further inputs have one when they are sequences (rank two and more)
             layers.Add(writer.Entry(layer.ClassName, config,

@@ -79,6 +79,8 @@ internal sealed class BidirectionalSpec : LayerSpec
         return config;
     }
 
+    internal override IEnumerable<Activation> Activations(Layer layer) => RecurrentSpec.Of(((Bidirectional)layer).Layer).Activations(((Bidirectional)layer).Layer);
+
     internal override long ParameterCount(Layer layer, ref long[] shape)
     {
         var b = (Bidirectional)layer;

@@ -30,6 +30,8 @@ internal sealed class DenseSpec : LayerSpec
         return KerasConfigWriter.Add(config, ("kernel_constraint", null), ("bias_constraint", null));
     }
 
+    internal override IEnumerable<Activation> Activations(Layer layer) => [((Dense)layer).Activation];
+
     internal override long ParameterCount(Layer layer, ref long[] shape)
     {
         var d = (Dense)layer;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sequor.Layers;
 
@@ -26,6 +27,14 @@ internal sealed class EmbeddingSpec : LayerSpec
             ("embeddings_regularizer", null), ("activity_regularizer", null), ("embeddings_constraint", null),
             ("mask_zero", e.MaskZero));
     }
+
+    // Keras 2's Embedding carries the model's sequence length.
+    internal override int?[]? DeclaredInputShape(JsonObject config) =>
+        config["input_length"] is JsonValue length && length.GetValueKind() == JsonValueKind.Number
+            ? [KerasConfigReader.Int(config, "input_length", "Embedding")]
+            : null;
+
+    internal override void WriteKeras2Input(JsonObject config, int? length) => config["input_length"] = length;
 
     internal override long ParameterCount(Layer layer, ref long[] shape)
     {

@@ -31,6 +31,15 @@ internal abstract class LayerSpec
     /// </summary>
     internal abstract long ParameterCount(Layer layer, ref long[] shape);
 
+    /// <summary>The activations the layer uses (a model may not mix Keras 2's and Keras 3's hard_sigmoid).</summary>
+    internal virtual IEnumerable<Activation> Activations(Layer layer) => [];
+
+    /// <summary>The input shape (no batch axis) a first layer's own config declares beyond the batch shapes, if any.</summary>
+    internal virtual int?[]? DeclaredInputShape(JsonObject config) => null;
+
+    /// <summary>Keys Keras 2 adds to the first layer's config about the model input (its time axis: null when open).</summary>
+    internal virtual void WriteKeras2Input(JsonObject config, int? length) { }
+
     /// <summary>Keras 2's variable names for the layer's weights, in order (e.g. <c>dense/kernel:0</c>).</summary>
     internal virtual string[] WeightNames(Layer layer) => layer.Weights.Select(w => $"{layer.Name}/{w.Name}:0").ToArray();
 

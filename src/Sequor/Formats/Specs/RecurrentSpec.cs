@@ -81,6 +81,8 @@ internal abstract class RecurrentSpec : LayerSpec
     /// <summary>Keys Keras lists after the dropouts (GRU's reset_after).</summary>
     protected virtual void WriteAfterDropouts(JsonObject config, Recurrent r) { }
 
+    internal override IEnumerable<Activation> Activations(Layer layer) => [((Recurrent)layer).Activation, ((Recurrent)layer).RecurrentActivation];
+
     internal override long ParameterCount(Layer layer, ref long[] shape)
     {
         var r = (Recurrent)layer;
