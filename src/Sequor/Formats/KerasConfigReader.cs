@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sequor.Formats.Specs;
 using Sequor.Layers;
 
 namespace Sequor.Formats;
@@ -113,8 +114,7 @@ internal sealed class KerasConfigReader
         var shape = ShapeAfterBatch(config["batch_input_shape"]) ?? ShapeAfterBatch(config["batch_shape"]);
         if (shape is null && config["input_shape"] is JsonArray inputShape) shape = Shape(inputShape, "input_shape");
         shape ??= ShapeAfterBatch((entry["build_config"] as JsonObject)?["input_shape"]);
-        if (shape is null && layerClass == "Embedding" && config["input_length"] is JsonValue length && length.GetValueKind() == JsonValueKind.Number)
-            shape = [Int(config, "input_length", "Embedding")];
+        shape ??= LayerSpecs.ForClassName(layerClass)?.DeclaredInputShape(config);
         return shape;
     }
 
@@ -148,15 +148,9 @@ internal sealed class KerasConfigReader
         CheckCommon(config, where);
         try
         {
-            return className switch
-            {
-                "Embedding" => ReadEmbedding(config, name, where),
-                "Dense" => ReadDense(config, name, where),
-                "Dropout" => ReadDropout(config, name, where),
-                "SimpleRNN" or "LSTM" or "GRU" => ReadRecurrent(className, config, name, where, topLevel: true),
-                "Bidirectional" => ReadBidirectional(config, name, where),
-                _ => throw new SequorException($"{where}: Sequor has no layer class '{className}' (it has Embedding, Dense, Dropout, SimpleRNN, LSTM, GRU, Bidirectional)"),
-            };
+            var spec = LayerSpecs.ForClassName(className)
+                ?? throw new SequorException($"{where}: Sequor has no layer class '{className}' (it has {LayerSpecs.Names})");
+            return spec.Read(this, config, name, where);
         }
         catch (SequorException e) when (!e.Message.StartsWith(where, StringComparison.Ordinal) && !e.Message.StartsWith("layer '", StringComparison.Ordinal))
         {
@@ -165,7 +159,7 @@ internal sealed class KerasConfigReader
     }
 
     // Options every layer may carry that would change training or numerics if ignored.
-    private static void CheckCommon(JsonObject config, string where)
+    internal static void CheckCommon(JsonObject config, string where)
     {
         if (config["trainable"] is JsonValue trainable && trainable.TryGetValue(out bool t) && !t)
             throw new SequorException($"{where}: trainable=false (frozen layers) is not supported");
@@ -184,95 +178,7 @@ internal sealed class KerasConfigReader
                 throw new SequorException($"{where}: {key} {Short(value)} is not supported (only null)");
     }
 
-    private Embedding ReadEmbedding(JsonObject config, string name, string where)
-    {
-        var layer = new Embedding(Int(config, "input_dim", where), Int(config, "output_dim", where), Bool(config, "mask_zero", where, false), name)
-        {
-            EmbeddingsInitializer = ReadInitializer(config, "embeddings_initializer", where, Initializer.RandomUniform),
-        };
-        return layer;
-    }
-
-    private Dense ReadDense(JsonObject config, string name, string where) =>
-        new(Int(config, "units", where), ReadActivation(config, "activation", where, Activation.Linear), Bool(config, "use_bias", where, true), name)
-        {
-            KernelInitializer = ReadInitializer(config, "kernel_initializer", where, Initializer.GlorotUniform),
-            BiasInitializer = ReadInitializer(config, "bias_initializer", where, Initializer.Zeros),
-        };
-
-    private static Dropout ReadDropout(JsonObject config, string name, string where)
-    {
-        if (config["noise_shape"] is { } noise) throw new SequorException($"{where}: noise_shape {Short(noise)} is not supported (only null)");
-        return new Dropout((Real)Number(config, "rate", where), name);
-    }
-
-    private Recurrent ReadRecurrent(string className, JsonObject config, string name, string where, bool topLevel)
-    {
-        foreach (var key in new[] { "return_state", "stateful", "time_major" })
-            if (Bool(config, key, where, false)) throw new SequorException($"{where}: {key}=true is not supported");
-        // Under Bidirectional Keras itself forces zero_output_for_mask, so only a top-level true changes results.
-        if (topLevel && Bool(config, "zero_output_for_mask", where, false))
-            throw new SequorException($"{where}: zero_output_for_mask=true is not supported outside Bidirectional");
-        // unroll and implementation only choose how Keras schedules the same arithmetic, so they are ignored.
-        int units = Int(config, "units", where);
-        var activation = ReadActivation(config, "activation", where, Activation.Tanh);
-        bool useBias = Bool(config, "use_bias", where, true);
-        var dropout = (Real)NumberOr(config, "dropout", where, 0);
-        var recurrentDropout = (Real)NumberOr(config, "recurrent_dropout", where, 0);
-        bool returnSequences = Bool(config, "return_sequences", where, false);
-        bool goBackwards = Bool(config, "go_backwards", where, false);
-        var kernel = ReadInitializer(config, "kernel_initializer", where, Initializer.GlorotUniform);
-        var recurrentInit = ReadInitializer(config, "recurrent_initializer", where, Initializer.Orthogonal);
-        var bias = ReadInitializer(config, "bias_initializer", where, Initializer.Zeros);
-        return className switch
-        {
-            "SimpleRNN" => new SimpleRNN(units, activation, useBias, dropout, recurrentDropout, returnSequences, goBackwards, name)
-            { KernelInitializer = kernel, RecurrentInitializer = recurrentInit, BiasInitializer = bias },
-            "LSTM" => new LSTM(units, activation, ReadActivation(config, "recurrent_activation", where, Activation.Sigmoid), useBias,
-                dropout, recurrentDropout, returnSequences, goBackwards, Bool(config, "unit_forget_bias", where, true), name)
-            { KernelInitializer = kernel, RecurrentInitializer = recurrentInit, BiasInitializer = bias },
-            // A config without reset_after predates the key, when Keras's GRU default was false.
-            _ => new GRU(units, activation, ReadActivation(config, "recurrent_activation", where, Activation.Sigmoid), useBias,
-                dropout, recurrentDropout, returnSequences, goBackwards, Bool(config, "reset_after", where, false), name)
-            { KernelInitializer = kernel, RecurrentInitializer = recurrentInit, BiasInitializer = bias },
-        };
-    }
-
-    private Bidirectional ReadBidirectional(JsonObject config, string name, string where)
-    {
-        var mergeNode = config["merge_mode"];
-        string? merge = mergeNode is JsonValue m && m.GetValueKind() == JsonValueKind.String ? m.GetValue<string>() : null;
-        var mergeMode = merge switch
-        {
-            "concat" => MergeMode.Concat,
-            "sum" => MergeMode.Sum,
-            "mul" => MergeMode.Mul,
-            "ave" => MergeMode.Ave,
-            _ => throw new SequorException($"{where}: merge_mode {Short(mergeNode)} is not supported (concat, sum, mul, ave)"),
-        };
-        var inner = config["layer"] as JsonObject ?? throw new SequorException($"{where}: config has no 'layer' object");
-        string innerClass = String(inner, "class_name", where) ?? "";
-        var innerConfig = inner["config"] as JsonObject ?? throw new SequorException($"{where}: its 'layer' has no config");
-        if (innerClass is not ("SimpleRNN" or "LSTM" or "GRU"))
-            throw new SequorException($"{where}: wraps a '{innerClass}'; Sequor's Bidirectional takes SimpleRNN, LSTM or GRU");
-        string innerName = String(innerConfig, "name", where) ?? "";
-        // Keras 3 stores the already renamed forward copy; Sequor adds the prefix itself when it builds.
-        if (innerName.StartsWith("forward_", StringComparison.Ordinal)) innerName = innerName["forward_".Length..];
-        string innerWhere = $"{where} inner layer '{innerName}' ({innerClass})";
-        CheckCommon(innerConfig, innerWhere);
-        var recurrent = ReadRecurrent(innerClass, innerConfig, innerName, innerWhere, topLevel: false);
-        if (config["backward_layer"] is JsonObject backward)
-        {
-            // A custom backward layer must be the mirror of the forward one: Sequor derives it the same way.
-            string backwardClass = String(backward, "class_name", where) ?? "";
-            var backwardConfig = backward["config"] as JsonObject;
-            if (backwardClass != innerClass || backwardConfig is null || Int(backwardConfig, "units", where) != recurrent.Units)
-                throw new SequorException($"{where}: a backward_layer that differs from the forward layer is not supported");
-        }
-        return new Bidirectional(recurrent, mergeMode, name);
-    }
-
-    private Activation ReadActivation(JsonObject config, string key, string where, Activation fallback)
+    internal Activation ReadActivation(JsonObject config, string key, string where, Activation fallback)
     {
         var node = config[key];
         if (node is null) return config.ContainsKey(key) ? Activation.Linear : fallback;
@@ -295,7 +201,7 @@ internal sealed class KerasConfigReader
         }
     }
 
-    private static Initializer ReadInitializer(JsonObject config, string key, string where, Initializer fallback)
+    internal static Initializer ReadInitializer(JsonObject config, string key, string where, Initializer fallback)
     {
         var node = config[key];
         if (node is null) return fallback;
@@ -330,7 +236,7 @@ internal sealed class KerasConfigReader
         }
     }
 
-    private static string? String(JsonObject o, string key, string where)
+    internal static string? String(JsonObject o, string key, string where)
     {
         var node = o[key];
         if (node is null) return null;
@@ -338,7 +244,7 @@ internal sealed class KerasConfigReader
         throw new SequorException($"{where}: {key} {Short(node)} is not a string");
     }
 
-    private static int Int(JsonObject o, string key, string where)
+    internal static int Int(JsonObject o, string key, string where)
     {
         var node = o[key] ?? throw new SequorException($"{where}: config has no '{key}'");
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue)
@@ -346,7 +252,7 @@ internal sealed class KerasConfigReader
         throw new SequorException($"{where}: {key} {Short(node)} is not an integer");
     }
 
-    private static bool Bool(JsonObject o, string key, string where, bool fallback)
+    internal static bool Bool(JsonObject o, string key, string where, bool fallback)
     {
         var node = o[key];
         if (node is null) return fallback;
@@ -354,10 +260,10 @@ internal sealed class KerasConfigReader
         throw new SequorException($"{where}: {key} {Short(node)} is not true or false");
     }
 
-    private static double Number(JsonObject o, string key, string where) =>
+    internal static double Number(JsonObject o, string key, string where) =>
         o[key] is null ? throw new SequorException($"{where}: config has no '{key}'") : NumberOr(o, key, where, 0);
 
-    private static double NumberOr(JsonObject o, string key, string where, double fallback)
+    internal static double NumberOr(JsonObject o, string key, string where, double fallback)
     {
         var node = o[key];
         if (node is null) return fallback;
@@ -365,7 +271,7 @@ internal sealed class KerasConfigReader
         throw new SequorException($"{where}: {key} {Short(node)} is not a number");
     }
 
-    private static string Short(JsonNode? node)
+    internal static string Short(JsonNode? node)
     {
         var text = node?.ToJsonString() ?? "null";
         return text.Length > 80 ? text[..77] + "..." : text;

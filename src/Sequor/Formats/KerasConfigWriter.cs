@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sequor.Formats.Specs;
 using Sequor.Layers;
 
 namespace Sequor.Formats;
@@ -30,16 +31,12 @@ internal static class KerasConfigWriter
     /// </summary>
     internal static string KerasVersionFor(Sequential model)
     {
-        var hard = AllRecurrent(model).SelectMany(r => new[] { r.Activation, r.RecurrentActivation })
-            .Concat(model.Layers.OfType<Dense>().Select(d => d.Activation))
+        var hard = model.Layers.SelectMany(l => LayerSpecs.For(l).Activations(l))
             .Where(a => a.Name == "hard_sigmoid").Select(a => a.IsKeras2HardSigmoid).Distinct().ToArray();
         if (hard.Length > 1)
             throw new SequorException($"model '{model.Name}' mixes Keras 2's and Keras 3's hard_sigmoid; a Keras file can hold only one of them");
         return hard is [true] ? "2.15.0" : "3.6.0";
     }
-
-    private static IEnumerable<Recurrent> AllRecurrent(Sequential model) =>
-        model.Layers.Select(l => l switch { Recurrent r => r, Bidirectional b => b.Layer, _ => null }).OfType<Recurrent>();
 
     internal static JsonObject Write(Sequential model, Style style)
     {
@@ -67,7 +64,7 @@ internal static class KerasConfigWriter
             {
                 // Keras 2 records the model input on its first layer as well.
                 config.Insert(2, "batch_input_shape", batchShape.DeepClone());
-                if (layer is Embedding) config["input_length"] = open ? null : model.InputShape[0];
+                LayerSpecs.For(layer).WriteKeras2Input(config, open ? null : model.InputShape[0]);
             }
             // the model's input is all time axis; further inputs have one when they are sequences (rank two and more)
             layers.Add(writer.Entry(layer.ClassName, config,
@@ -96,7 +93,7 @@ internal static class KerasConfigWriter
     }
 
     // openTime: the shape's time axis (its first, after the batch) is None, as a model of open length has it.
-    private static JsonArray BatchShape(IReadOnlyList<int> shape, bool openTime)
+    internal static JsonArray BatchShape(IReadOnlyList<int> shape, bool openTime)
     {
         var array = new JsonArray { null };
         for (int i = 0; i < shape.Count; i++)
@@ -105,9 +102,12 @@ internal static class KerasConfigWriter
     }
 
     // open: the model is of open length, so a sequence's time axis is written as None.
-    private sealed class Writer(Style style, bool open)
+    internal sealed class Writer(Style style, bool open)
     {
-        private bool Keras3 => style != Style.Keras2Legacy;
+        internal bool Keras3 => style != Style.Keras2Legacy;
+
+        /// <summary>The model is of open length: a sequence's time axis is written as None.</summary>
+        internal bool Open => open;
 
         // The .keras style serializes every object with its module; Keras 3's .h5 writer and Keras 2 do not.
         private bool Modules => style == Style.Keras3;
@@ -125,91 +125,12 @@ internal static class KerasConfigWriter
             ? new JsonObject { ["module"] = "keras", ["class_name"] = "DTypePolicy", ["config"] = new JsonObject { ["name"] = "float32" }, ["registered_name"] = null }
             : "float32";
 
-        private JsonObject Common(Layer layer, string name) => new() { ["name"] = name, ["trainable"] = true, ["dtype"] = DType() };
+        internal JsonObject Common(string name) => new() { ["name"] = name, ["trainable"] = true, ["dtype"] = DType() };
 
-        internal JsonObject LayerConfig(Layer layer) => layer switch
-        {
-            Embedding e => Embedding(e),
-            Dense d => Dense(d),
-            Dropout d => Add(Common(d, d.Name), ("rate", JsonFloat.Of(d.Rate)), ("noise_shape", null), ("seed", null)),
-            Recurrent r => Recurrent(r, r.Name),
-            Bidirectional b => Bidirectional(b),
-            _ => throw new SequorException($"layer '{layer.Name}' ({layer.ClassName}) has no Keras config writer"),
-        };
+        internal JsonObject LayerConfig(Layer layer) =>
+            (LayerSpecs.Find(layer) ?? throw new SequorException($"layer '{layer.Name}' ({layer.ClassName}) has no Keras config writer")).Write(this, layer);
 
-        private JsonObject Embedding(Embedding e) => Add(Common(e, e.Name),
-            ("input_dim", e.InputDim), ("output_dim", e.OutputDim),
-            ("embeddings_initializer", Initializer(e.EmbeddingsInitializer)),
-            ("embeddings_regularizer", null), ("activity_regularizer", null), ("embeddings_constraint", null),
-            ("mask_zero", e.MaskZero));
-
-        private JsonObject Dense(Dense d)
-        {
-            var config = Add(Common(d, d.Name),
-                ("units", d.Units), ("activation", d.Activation.Name), ("use_bias", d.UseBias),
-                ("kernel_initializer", Initializer(d.KernelInitializer)), ("bias_initializer", Initializer(d.BiasInitializer)),
-                ("kernel_regularizer", null), ("bias_regularizer", null));
-            // Keras 3's Dense does not list activity_regularizer in its config.
-            if (!Keras3) config["activity_regularizer"] = null;
-            return Add(config, ("kernel_constraint", null), ("bias_constraint", null));
-        }
-
-        private JsonObject Recurrent(Recurrent r, string name)
-        {
-            var config = Common(r, name);
-            Add(config, ("return_sequences", r.ReturnSequences), ("return_state", false), ("go_backwards", r.GoBackwards),
-                ("stateful", false), ("unroll", false));
-            // Keras 3 has no time_major; under Bidirectional it forces zero_output_for_mask to return_sequences.
-            if (Keras3) config["zero_output_for_mask"] = r.ZeroOutputForMask;
-            else config["time_major"] = false;
-            Add(config, ("units", r.Units), ("activation", r.Activation.Name));
-            if (r is not SimpleRNN) config["recurrent_activation"] = r.RecurrentActivation.Name;
-            Add(config, ("use_bias", r.UseBias),
-                ("kernel_initializer", Initializer(r.KernelInitializer)),
-                ("recurrent_initializer", Initializer(r.RecurrentInitializer)),
-                ("bias_initializer", Initializer(r.BiasInitializer)));
-            if (r is LSTM lstm) config["unit_forget_bias"] = lstm.UnitForgetBias;
-            Add(config, ("kernel_regularizer", null), ("recurrent_regularizer", null), ("bias_regularizer", null),
-                ("activity_regularizer", null), ("kernel_constraint", null), ("recurrent_constraint", null), ("bias_constraint", null),
-                ("dropout", JsonFloat.Of(r.Dropout)), ("recurrent_dropout", JsonFloat.Of(r.RecurrentDropout)));
-            // Keras 3 refuses Keras 2's implementation argument (an unknown keyword for its RNN layers).
-            if (!Keras3 && r is not SimpleRNN) config["implementation"] = 2;
-            if (r is GRU gru) config["reset_after"] = gru.ResetAfter;
-            if (Keras3 && r is not SimpleRNN) config["seed"] = null;
-            return config;
-        }
-
-        private JsonObject Bidirectional(Bidirectional b)
-        {
-            var config = Common(b, b.Name);
-            config["merge_mode"] = b.MergeMode switch
-            {
-                MergeMode.Concat => "concat",
-                MergeMode.Sum => "sum",
-                MergeMode.Mul => "mul",
-                _ => "ave",
-            };
-            if (!Keras3)
-            {
-                config["layer"] = new JsonObject { ["class_name"] = b.Layer.ClassName, ["config"] = Recurrent(b.Layer, b.Layer.Name) };
-                return config;
-            }
-            // Keras 3 writes both wrapped layers, each with its module even in a .h5: its Bidirectional deserializes
-            // them with the Keras 3 loader, which cannot locate a class without one.
-            JsonObject Wrapped(Recurrent inner) => new()
-            {
-                ["module"] = "keras.layers",
-                ["class_name"] = inner.ClassName,
-                ["config"] = Recurrent(inner, inner.Name),
-                ["registered_name"] = null,
-                ["build_config"] = new JsonObject { ["input_shape"] = BatchShape(b.InputShape, open) },
-            };
-            config["layer"] = Wrapped(b.ForwardLayer);
-            config["backward_layer"] = Wrapped(b.BackwardLayer);
-            return config;
-        }
-
-        private JsonNode Initializer(Initializer initializer)
+        internal JsonNode Initializer(Initializer initializer)
         {
             var (className, config) = KerasInitializers.Describe(initializer);
             return Keras3
@@ -218,7 +139,7 @@ internal static class KerasConfigWriter
         }
     }
 
-    private static JsonObject Add(JsonObject config, params (string Key, JsonNode? Value)[] entries)
+    internal static JsonObject Add(JsonObject config, params (string Key, JsonNode? Value)[] entries)
     {
         foreach (var (key, value) in entries) config[key] = value;
         return config;

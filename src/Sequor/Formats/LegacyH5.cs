@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using PureHDF;
 using PureHDF.VOL.Native;
+using Sequor.Formats.Specs;
 using Sequor.Layers;
 
 namespace Sequor.Formats;
@@ -156,31 +157,13 @@ internal static class LegacyH5
     private static H5Attribute EmptyList() => new(Array.Empty<double>(), [0]);
 
     /// <summary>Keras 2's variable names for a layer's weights, in order (e.g. <c>lstm/lstm_cell/kernel:0</c>).</summary>
-    internal static string[] WeightNames(Layer layer) => layer switch
-    {
-        Recurrent r => CellWeightNames(r, r.Name),
-        Bidirectional b => [.. CellWeightNames(b.ForwardLayer, $"{b.Name}/{b.ForwardLayer.Name}"),
-            .. CellWeightNames(b.BackwardLayer, $"{b.Name}/{b.BackwardLayer.Name}")],
-        _ => layer.Weights.Select(w => $"{layer.Name}/{w.Name}:0").ToArray(),
-    };
+    internal static string[] WeightNames(Layer layer) => LayerSpecs.For(layer).WeightNames(layer);
 
     /// <summary>
     /// Keras 3's variable paths for a layer's weights, in order (e.g. <c>sequential/lstm/lstm_cell/kernel</c>,
     /// <c>sequential/bidirectional/forward_lstm/lstm_cell/kernel</c>): no <c>:0</c>, prefixed by the model's name.
     /// </summary>
-    internal static string[] Keras3WeightPaths(Sequential model, Layer layer) => layer switch
-    {
-        Recurrent r => CellWeightPaths(r, $"{model.Name}/{r.Name}"),
-        Bidirectional b => [.. CellWeightPaths(b.ForwardLayer, $"{model.Name}/{b.Name}/{b.ForwardLayer.Name}"),
-            .. CellWeightPaths(b.BackwardLayer, $"{model.Name}/{b.Name}/{b.BackwardLayer.Name}")],
-        _ => layer.Weights.Select(w => $"{model.Name}/{layer.Name}/{w.Name}").ToArray(),
-    };
-
-    private static string[] CellWeightPaths(Recurrent r, string prefix) =>
-        r.Weights.Select(w => $"{prefix}/{r.DefaultName}_cell/{w.Name}").ToArray();
-
-    private static string[] CellWeightNames(Recurrent r, string prefix) =>
-        r.Weights.Select(w => $"{prefix}/{r.DefaultName}_cell/{w.Name}:0").ToArray();
+    internal static string[] Keras3WeightPaths(Sequential model, Layer layer) => LayerSpecs.For(layer).Keras3WeightPaths(model.Name, layer);
 
     /// <summary>Adds a float32 dataset, creating the subgroups a '/' in its name implies (as h5py does).</summary>
     internal static void AddDataset(H5Group group, string path, Tensor value) =>

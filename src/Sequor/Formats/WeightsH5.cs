@@ -1,5 +1,6 @@
 using System.Globalization;
 using PureHDF;
+using Sequor.Formats.Specs;
 using Sequor.Layers;
 
 namespace Sequor.Formats;
@@ -27,25 +28,7 @@ internal static class WeightsH5
             int index = used.TryGetValue(snake, out var seen) ? seen : 0;
             used[snake] = index + 1;
             string path = "layers/" + (index == 0 ? snake : $"{snake}_{index.ToString(CultureInfo.InvariantCulture)}");
-            switch (layer)
-            {
-                case Recurrent r:
-                    yield return new Entry(layer, path, layer.Name, []);
-                    yield return new Entry(layer, path + "/cell", r.DefaultName + "_cell", [.. r.Weights]);
-                    break;
-                case Bidirectional b:
-                    yield return new Entry(layer, path, layer.Name, []);
-                    // Keras walks attributes alphabetically: backward_layer before forward_layer.
-                    foreach (var (attribute, inner) in new[] { ("backward_layer", b.BackwardLayer), ("forward_layer", b.ForwardLayer) })
-                    {
-                        yield return new Entry(layer, $"{path}/{attribute}", inner.Name, []);
-                        yield return new Entry(layer, $"{path}/{attribute}/cell", inner.DefaultName + "_cell", [.. inner.Weights]);
-                    }
-                    break;
-                default:
-                    yield return new Entry(layer, path, layer.Name, [.. layer.Weights]);
-                    break;
-            }
+            foreach (var entry in LayerSpecs.For(layer).Layout(layer, path)) yield return entry;
         }
     }
 

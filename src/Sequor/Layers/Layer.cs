@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Sequor.Layers;
 
 /// <summary>
@@ -26,14 +28,20 @@ public abstract class Layer
 
     public bool IsBuilt => outputShape is not null;
 
-    /// <summary>Keras's default layer name: the class name in snake case (SimpleRNN → simple_rnn).</summary>
-    internal string DefaultName => ClassName switch
+    /// <summary>
+    /// Keras's default layer name: the class name in snake case (SimpleRNN → simple_rnn, LSTM → lstm), by Keras's
+    /// own rule, <c>to_snake_case</c> in
+    /// <see href="https://github.com/keras-team/keras/blob/master/keras/src/utils/naming.py">keras/src/utils/naming.py</see>,
+    /// so a new layer type needs no entry here.
+    /// </summary>
+    internal string DefaultName => SnakeCase(ClassName);
+
+    internal static string SnakeCase(string className)
     {
-        "SimpleRNN" => "simple_rnn",
-        "LSTM" => "lstm",
-        "GRU" => "gru",
-        var other => other.ToLowerInvariant(),
-    };
+        string name = Regex.Replace(className, @"\W+", "");
+        name = Regex.Replace(name, "(.)([A-Z][a-z]+)", "$1_$2");
+        return Regex.Replace(name, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
+    }
 
     /// <summary>The input shape without the batch axis (set by building).</summary>
     public IReadOnlyList<int> InputShape => inputShape ?? throw NotBuilt();
