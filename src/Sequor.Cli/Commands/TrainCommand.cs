@@ -51,13 +51,15 @@ internal static class TrainCommand
             string source = result.GetValue(data)!;
             // a model file goes on with its own vocabulary and class names: its ids and outputs mean what they meant
             using var continued = ModelSource.IsFile(modelName) ? ModelSource.Load(modelName) : null;
+            // a continued model reads its own number of ids: an explicit --num-words must agree with it
+            int ModelVocabulary(int own, string why) =>
+                result.GetResult(numWords) is { Implicit: false } && words != own
+                    ? throw new SequorException($"--num-words {words}: '{modelName}' reads {own} ids{why}")
+                    : own;
             Dataset dataset;
             if (continued?.Vectorizer is { } vectorizer)
             {
-                int own = ModelSource.Vocabulary(continued) ?? vectorizer.MaxTokens ?? vectorizer.VocabularySize;
-                if (result.GetResult(numWords) is { Implicit: false } && words != own)
-                    throw new SequorException($"--num-words {words}: '{modelName}' reads {own} ids of its own vocabulary, which continued training keeps");
-                words = own;
+                words = ModelVocabulary(ModelSource.Vocabulary(continued) ?? vectorizer.MaxTokens ?? vectorizer.VocabularySize, " of its own vocabulary, which continued training keeps");
                 dataset = OnModelVocabulary(continued, vectorizer, modelName, source, options, columns);
             }
             else
@@ -68,9 +70,7 @@ internal static class TrainCommand
                 if (continued is not null && Dataset.IsText(source))
                 {
                     int own = ModelSource.Vocabulary(continued) ?? words;
-                    if (result.GetResult(numWords) is { Implicit: false } && words != own)
-                        throw new SequorException($"--num-words {words}: '{modelName}' reads {own} ids, so its vocabulary has {own} tokens");
-                    words = own;
+                    words = ModelVocabulary(own, $", so its vocabulary has {own} tokens");
                     options.Status($"'{modelName}' carries no vocabulary: building one of {own} tokens from '{source}'; its Embedding rows now stand for these words");
                 }
                 dataset = Dataset.Load(source, words, options, columns);
