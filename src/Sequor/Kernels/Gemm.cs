@@ -461,6 +461,15 @@ internal static class Gemm
     private static void Blocked(int m, int n, int k, ref Real a, int strideI, int strideP,
         ref Real b, int ldb, ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
     {
+        if (Kernels.Wide && n >= GemmWide.MinimumColumns)
+        {
+            int done = GemmWide.Multiply(m, n, k, ref a, strideI, strideP, ref b, ldb, ref c, ldc, accumulate, fromRow, ref row);
+            if (done == n) return;
+            b = ref Unsafe.Add(ref b, done);
+            c = ref Unsafe.Add(ref c, done);
+            row = ref Unsafe.Add(ref row, done);
+            n -= done;
+        }
         for (int p0 = 0; p0 < k; p0 += DepthBlock)
         {
             int kc = Math.Min(DepthBlock, k - p0);

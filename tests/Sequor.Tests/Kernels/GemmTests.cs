@@ -34,35 +34,37 @@ public class GemmTests
         }
     }
 
-    // The 512-bit column blocks (32 wide) must give the 256-bit blocks' bits: every shape and tail, with and without
-    // accumulation, bias start, transposed operands and depth beyond one 128-deep block.
+    // The 512-bit column blocks (32 wide, and GemmWide's 8 × 32 register blocks for n ≥ 64) must give the 256-bit
+    // blocks' bits: every shape and tail, with and without accumulation, bias start, transposed operands and depth
+    // beyond one 128-deep (256-bit) and one 256-deep (512-bit) block.
     [SkippableFact]
     public void WideColumnBlocksGiveTheSameBitsAsNarrowOnes()
     {
         Skip.IfNot(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, "this machine has no 512-bit vectors; the wide blocks cannot run here");
         var random = new Random(5);
-        foreach (int m in new[] { 1, 3, 4, 7, 64, 3200 })
-            foreach (int n in new[] { 32, 40, 64, 72 })
-                foreach (int k in new[] { 1, 8, 16, 300 })
+        int[][] shapes = [.. from m in new[] { 1, 3, 4, 7, 64, 3200 } from n in new[] { 32, 40, 64, 72 } from k in new[] { 1, 8, 16, 300 } select new[] { m, n, k },
+            [8, 128, 600], [13, 520, 257], [65, 96, 128], [32, 512, 128], [129, 160, 513], [12, 64, 1]];
+        foreach (var (m, n, k) in shapes.Select(s => (s[0], s[1], s[2])))
+        {
+            var a = Random(random, m * k);
+            var b = Random(random, k * n);
+            var bias = Random(random, n);
+            var start = Random(random, m * n);
+            float[] Run(bool wide, int mode)
+            {
+                using (KernelChoices.Use(wide ? KernelChoice.Vector512 : KernelChoice.Vector256))
                 {
-                    var a = Random(random, m * k);
-                    var b = Random(random, k * n);
-                    var bias = Random(random, n);
-                    var start = Random(random, m * n);
-                    float[] Run(bool wide, int mode)
-                    {
-                        using (KernelChoices.Use(wide ? KernelChoice.Vector512 : KernelChoice.Vector256))
-                        {
-                            var c = (float[])start.Clone();
-                            if (mode == 0) Gemm.MultiplyAddBias(m, n, k, a, k, b, n, bias, c, n);
-                            else if (mode == 1) Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, accumulate: true);
-                            else Gemm.Multiply(true, false, m, n, k, a, m, b, n, c, n, accumulate: false);
-                            return c;
-                        }
-                    }
-                    for (int mode = 0; mode < 3; mode++)
-                        Assert.True(Run(false, mode).SequenceEqual(Run(true, mode)), $"m {m}, n {n}, k {k}, mode {mode}: wide and narrow differ");
+                    var c = (float[])start.Clone();
+                    if (mode == 0) Gemm.MultiplyAddBias(m, n, k, a, k, b, n, bias, c, n);
+                    else if (mode == 1) Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, accumulate: true);
+                    else if (mode == 2) Gemm.Multiply(true, false, m, n, k, a, m, b, n, c, n, accumulate: false);
+                    else Gemm.Multiply(false, true, m, n, k, a, k, b, k, c, n, accumulate: false);  // b read as n×k
+                    return c;
                 }
+            }
+            for (int mode = 0; mode < 4; mode++)
+                Assert.True(Run(false, mode).SequenceEqual(Run(true, mode)), $"m {m}, n {n}, k {k}, mode {mode}: wide and narrow differ");
+        }
     }
 
     [Theory, InlineData(3200, 32, 16), InlineData(7, 13, 5), InlineData(33, 41, 17), InlineData(64, 8, 300), InlineData(70, 130, 9)]

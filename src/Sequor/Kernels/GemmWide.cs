@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Sequor;
+
+/// <summary>
+/// The 512-bit path of <see cref="Gemm"/> for wide C (n ≥ <see cref="MinimumColumns"/>: the gate blocks of LSTM(64) and
+/// up, their ∂X and weight gradients), under <see cref="KernelChoice.Vector512"/>. Register block: 8 rows × 32 columns
+/// in 16 accumulators, two B vectors and one broadcast (19 of the 32 zmm registers): 16 FMAs per 2 B loads and 8
+/// broadcasts, enough independent chains to keep both FMA pipes busy over their latency. Cache blocks: depth chunks of
+/// <see cref="DepthBlock"/> and row chunks of <see cref="RowBlock"/>, so a 32-wide panel of B (32 KB) stays in L1 across
+/// the rows of a chunk and the A chunk in L2 across all panels.
+/// </summary>
+/// <remarks>
+/// Every element of C is still one chain of FMAs over p = 0 … k−1 in order, starting from C (accumulate), the bias row
+/// or zero, with C carrying the partial sum between depth chunks (an exact fp32 store and load): the same bits as the
+/// 256-bit blocks and as any thread count. B is read in place (its rows, ldb apart, stream from L2 fast enough at these
+/// shapes; packing it would cost as much as a step's product for the recurrent kernel, which is read once per step).
+/// </remarks>
+internal static class GemmWide
+{
+    public const int MinimumColumns = 64;
+    private const int Panel = 32, RowBlock = 64, DepthBlock = 256;
+
+    /// <summary>Columns [0, n − n mod 32) of C (=|+=) a·B, a(i, p) = a[i·strideI + p·strideP]; returns how many it did.</summary>
+    public static int Multiply(int m, int n, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
+        ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
+    {
+        int columns = n - n % Panel;
+        for (int p0 = 0; p0 < k; p0 += DepthBlock)
+        {
+            int kc = Math.Min(DepthBlock, k - p0);
+            bool first = p0 == 0;
+            bool load = accumulate || !first, bias = fromRow && first;
+            ref Real bChunk = ref Unsafe.Add(ref b, p0 * ldb);
+            for (int i0 = 0; i0 < m; i0 += RowBlock)
+            {
+                int rows = Math.Min(RowBlock, m - i0);
+                ref Real aChunk = ref Unsafe.Add(ref a, i0 * strideI + p0 * strideP);
+                for (int j = 0; j < columns; j += Panel)
+                    Panel32(rows, kc, ref aChunk, strideI, strideP, ref Unsafe.Add(ref bChunk, j), ldb,
+                        ref Unsafe.Add(ref c, i0 * ldc + j), ldc, load, bias, ref Unsafe.Add(ref row, j));
+            }
+        }
+        return columns;
+    }
+
+    // One 32-wide column panel for `rows` rows: 8-row blocks, then 4, then single rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel32(int rows, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
+        ref Real c, int ldc, bool load, bool bias, ref Real row)
+    {
+        const int half = 16;
+        var start0 = bias ? Vector512.LoadUnsafe(ref row) : Vector512<Real>.Zero;
+        var start1 = bias ? Vector512.LoadUnsafe(ref row, half) : Vector512<Real>.Zero;
+        int i = 0;
+        for (; i + 8 <= rows; i += 8)
+        {
+            ref Real c0 = ref Unsafe.Add(ref c, i * ldc);
+            Vector512<Real> x00 = start0, x01 = start1, x10 = start0, x11 = start1, x20 = start0, x21 = start1, x30 = start0, x31 = start1,
+                x40 = start0, x41 = start1, x50 = start0, x51 = start1, x60 = start0, x61 = start1, x70 = start0, x71 = start1;
+            if (load)
+            {
+                x00 = Vector512.LoadUnsafe(ref c0); x01 = Vector512.LoadUnsafe(ref c0, half);
+                ref Real r = ref Unsafe.Add(ref c0, ldc); x10 = Vector512.LoadUnsafe(ref r); x11 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x20 = Vector512.LoadUnsafe(ref r); x21 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x30 = Vector512.LoadUnsafe(ref r); x31 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x40 = Vector512.LoadUnsafe(ref r); x41 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x50 = Vector512.LoadUnsafe(ref r); x51 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x60 = Vector512.LoadUnsafe(ref r); x61 = Vector512.LoadUnsafe(ref r, half);
+                r = ref Unsafe.Add(ref r, ldc); x70 = Vector512.LoadUnsafe(ref r); x71 = Vector512.LoadUnsafe(ref r, half);
+            }
+            ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+            ref Real bp = ref b;
+            for (int p = 0; p < k; p++)
+            {
+                var b0 = Vector512.LoadUnsafe(ref bp);
+                var b1 = Vector512.LoadUnsafe(ref bp, half);
+                var s = Vector512.Create(ap);
+                x00 = Vector512.MultiplyAddEstimate(s, b0, x00); x01 = Vector512.MultiplyAddEstimate(s, b1, x01);
+                s = Vector512.Create(Unsafe.Add(ref ap, strideI));
+                x10 = Vector512.MultiplyAddEstimate(s, b0, x10); x11 = Vector512.MultiplyAddEstimate(s, b1, x11);
+                s = Vector512.Create(Unsafe.Add(ref ap, 2 * strideI));
+                x20 = Vector512.MultiplyAddEstimate(s, b0, x20); x21 = Vector512.MultiplyAddEstimate(s, b1, x21);
+                s = Vector512.Create(Unsafe.Add(ref ap, 3 * strideI));
+                x30 = Vector512.MultiplyAddEstimate(s, b0, x30); x31 = Vector512.MultiplyAddEstimate(s, b1, x31);
+                s = Vector512.Create(Unsafe.Add(ref ap, 4 * strideI));
+                x40 = Vector512.MultiplyAddEstimate(s, b0, x40); x41 = Vector512.MultiplyAddEstimate(s, b1, x41);
+                s = Vector512.Create(Unsafe.Add(ref ap, 5 * strideI));
+                x50 = Vector512.MultiplyAddEstimate(s, b0, x50); x51 = Vector512.MultiplyAddEstimate(s, b1, x51);
+                s = Vector512.Create(Unsafe.Add(ref ap, 6 * strideI));
+                x60 = Vector512.MultiplyAddEstimate(s, b0, x60); x61 = Vector512.MultiplyAddEstimate(s, b1, x61);
+                s = Vector512.Create(Unsafe.Add(ref ap, 7 * strideI));
+                x70 = Vector512.MultiplyAddEstimate(s, b0, x70); x71 = Vector512.MultiplyAddEstimate(s, b1, x71);
+                ap = ref Unsafe.Add(ref ap, strideP);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            x00.StoreUnsafe(ref c0); x01.StoreUnsafe(ref c0, half);
+            ref Real o = ref Unsafe.Add(ref c0, ldc); x10.StoreUnsafe(ref o); x11.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x20.StoreUnsafe(ref o); x21.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x30.StoreUnsafe(ref o); x31.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x40.StoreUnsafe(ref o); x41.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x50.StoreUnsafe(ref o); x51.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x60.StoreUnsafe(ref o); x61.StoreUnsafe(ref o, half);
+            o = ref Unsafe.Add(ref o, ldc); x70.StoreUnsafe(ref o); x71.StoreUnsafe(ref o, half);
+        }
+        for (; i + 4 <= rows; i += 4)
+        {
+            ref Real c0 = ref Unsafe.Add(ref c, i * ldc);
+            ref Real c1 = ref Unsafe.Add(ref c0, ldc);
+            ref Real c2 = ref Unsafe.Add(ref c1, ldc);
+            ref Real c3 = ref Unsafe.Add(ref c2, ldc);
+            Vector512<Real> x00 = start0, x01 = start1, x10 = start0, x11 = start1, x20 = start0, x21 = start1, x30 = start0, x31 = start1;
+            if (load)
+            {
+                x00 = Vector512.LoadUnsafe(ref c0); x01 = Vector512.LoadUnsafe(ref c0, half);
+                x10 = Vector512.LoadUnsafe(ref c1); x11 = Vector512.LoadUnsafe(ref c1, half);
+                x20 = Vector512.LoadUnsafe(ref c2); x21 = Vector512.LoadUnsafe(ref c2, half);
+                x30 = Vector512.LoadUnsafe(ref c3); x31 = Vector512.LoadUnsafe(ref c3, half);
+            }
+            ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+            ref Real bp = ref b;
+            for (int p = 0; p < k; p++)
+            {
+                var b0 = Vector512.LoadUnsafe(ref bp);
+                var b1 = Vector512.LoadUnsafe(ref bp, half);
+                var s = Vector512.Create(ap);
+                x00 = Vector512.MultiplyAddEstimate(s, b0, x00); x01 = Vector512.MultiplyAddEstimate(s, b1, x01);
+                s = Vector512.Create(Unsafe.Add(ref ap, strideI));
+                x10 = Vector512.MultiplyAddEstimate(s, b0, x10); x11 = Vector512.MultiplyAddEstimate(s, b1, x11);
+                s = Vector512.Create(Unsafe.Add(ref ap, 2 * strideI));
+                x20 = Vector512.MultiplyAddEstimate(s, b0, x20); x21 = Vector512.MultiplyAddEstimate(s, b1, x21);
+                s = Vector512.Create(Unsafe.Add(ref ap, 3 * strideI));
+                x30 = Vector512.MultiplyAddEstimate(s, b0, x30); x31 = Vector512.MultiplyAddEstimate(s, b1, x31);
+                ap = ref Unsafe.Add(ref ap, strideP);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            x00.StoreUnsafe(ref c0); x01.StoreUnsafe(ref c0, half);
+            x10.StoreUnsafe(ref c1); x11.StoreUnsafe(ref c1, half);
+            x20.StoreUnsafe(ref c2); x21.StoreUnsafe(ref c2, half);
+            x30.StoreUnsafe(ref c3); x31.StoreUnsafe(ref c3, half);
+        }
+        for (; i < rows; i++)
+        {
+            ref Real c0 = ref Unsafe.Add(ref c, i * ldc);
+            var x0 = load ? Vector512.LoadUnsafe(ref c0) : start0;
+            var x1 = load ? Vector512.LoadUnsafe(ref c0, half) : start1;
+            ref Real ap = ref Unsafe.Add(ref a, i * strideI);
+            ref Real bp = ref b;
+            for (int p = 0; p < k; p++)
+            {
+                var s = Vector512.Create(ap);
+                x0 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp), x0);
+                x1 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, half), x1);
+                ap = ref Unsafe.Add(ref ap, strideP);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, half);
+        }
+    }
+}
