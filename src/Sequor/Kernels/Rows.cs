@@ -17,6 +17,12 @@ internal static class Rows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<Real> LoadWide(ref Real row, int j) => Vector512.LoadUnsafe(ref row, (nuint)j);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreWide(Vector512<Real> v, ref Real row, int j) => v.StoreUnsafe(ref row, (nuint)j);
+
     /// <summary>Row b of step t in a time-major [T, B, width] buffer (t = 0, batch = 1 for a [B, width] one). Unchecked:
     /// callers stay inside buffers sized for (T, B).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

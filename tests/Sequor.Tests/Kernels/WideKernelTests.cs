@@ -5,8 +5,8 @@ using Sequor.Training;
 namespace Sequor.Tests;
 
 /// <summary>
-/// On a machine with 512-bit vectors the chapter LSTM's step takes registers of two gate blocks; it must give
-/// the same bits as the 256-bit kernel, so a model trains and predicts identically on AVX2 and AVX-512 hosts.
+/// On a machine with 512-bit vectors the cells' steps and the GEMM take 512-bit registers; they must give the same bits
+/// as the 256-bit kernels, so a model trains and predicts identically on AVX2 and AVX-512 hosts.
 /// </summary>
 [Collection(nameof(KernelChoiceCollection))]
 public class WideKernelTests
@@ -27,8 +27,19 @@ public class WideKernelTests
         }
     }
 
-    [SkippableFact]
-    public void ChapterLstmTrainsAndPredictsTheSameBitsWithWideAndNarrowKernels()
+    public static TheoryData<string> Models() => ["chapter lstm", "wide lstm and gru", "bidirectional"];
+
+    // The chapter's stacked LSTM(8) (its own 512-bit step), and models whose units are a multiple of 16 (the wide gate
+    // and cell passes of LSTM and GRU, GemmWide's products with a 16-column tail for GRU(48)'s 144 gates).
+    static Layer[] Layers(string name) => name switch
+    {
+        "chapter lstm" => [new Embedding(60, 16), new LSTM(8, returnSequences: true), new LSTM(8, dropout: 0.2f)],
+        "wide lstm and gru" => [new Embedding(60, 24), new LSTM(32, returnSequences: true), new GRU(48, dropout: 0.2f)],
+        _ => [new Embedding(60, 16), new Bidirectional(new LSTM(16, returnSequences: true)), new Bidirectional(new GRU(32))],
+    };
+
+    [SkippableTheory, MemberData(nameof(Models))]
+    public void ModelsTrainAndPredictTheSameBitsWithWideAndNarrowKernels(string name)
     {
         Skip.IfNot(Vector512.IsHardwareAccelerated, "this machine has no 512-bit vectors; the wide kernels cannot run here");
         var random = new Random(11);
@@ -43,7 +54,7 @@ public class WideKernelTests
             Kernels.Choice = wide ? KernelChoice.Vector512 : KernelChoice.Vector256;
             try
             {
-                using var model = new Sequential([new Embedding(60, 16), new LSTM(8, returnSequences: true), new LSTM(8, dropout: 0.2f), new Dense(1, Activation.Sigmoid)], seed: 5) { Threads = 1 };
+                using var model = new Sequential([.. Layers(name), new Dense(1, Activation.Sigmoid)], seed: 5) { Threads = 1 };
                 model.Build([30]);
                 model.Compile(new RMSprop(0.01f), Loss.BinaryCrossentropy);
                 model.Fit(x, y, epochs: 2, batchSize: 101, verbose: 0);

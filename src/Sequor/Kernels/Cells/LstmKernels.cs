@@ -22,6 +22,11 @@ internal static class LstmKernels
     public static void Forward(int batch, int h, ref Real step0, ref Real p0, ref Real cPrevious0, int previousStride,
         ref Real c0, ref Real ac0, ref Real hOut0)
     {
+        if (Kernels.Wide && h % Vector512<Real>.Count == 0)
+        {
+            WideForward(batch, h, ref step0, ref p0, ref cPrevious0, previousStride, ref c0, ref ac0, ref hOut0);
+            return;
+        }
         int width = Vector256<Real>.Count;
         for (int b = 0; b < batch; b++)
         {
@@ -46,6 +51,40 @@ internal static class LstmKernels
                 var a = VectorMath.Tanh(cell);
                 Store(a, ref ac, j);
                 Store(o * a, ref hOut, j);
+            }
+        }
+    }
+
+    // Forward in 512-bit registers (units a multiple of 16: LSTM(64), LSTM(128)): per lane the 256-bit loop's operations,
+    // line for line, so the same bits (WideKernelTests).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideForward(int batch, int h, ref Real step0, ref Real p0, ref Real cPrevious0, int previousStride,
+        ref Real c0, ref Real ac0, ref Real hOut0)
+    {
+        int width = Vector512<Real>.Count;
+        for (int b = 0; b < batch; b++)
+        {
+            ref Real z = ref Unsafe.Add(ref step0, b * 4 * h);
+            ref Real p = ref Unsafe.Add(ref p0, b * 4 * h);
+            ref Real cPrevious = ref Unsafe.Add(ref cPrevious0, b * previousStride);
+            ref Real c = ref Unsafe.Add(ref c0, b * h);
+            ref Real hOut = ref Unsafe.Add(ref hOut0, b * h);
+            ref Real ac = ref Unsafe.Add(ref ac0, b * h);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = VectorMath.Sigmoid(LoadWide(ref z, j) + LoadWide(ref p, j));
+                var f = VectorMath.Sigmoid(LoadWide(ref z, h + j) + LoadWide(ref p, h + j));
+                var candidate = VectorMath.Tanh(LoadWide(ref z, 2 * h + j) + LoadWide(ref p, 2 * h + j));
+                var o = VectorMath.Sigmoid(LoadWide(ref z, 3 * h + j) + LoadWide(ref p, 3 * h + j));
+                StoreWide(i, ref p, j);
+                StoreWide(f, ref p, h + j);
+                StoreWide(candidate, ref p, 2 * h + j);
+                StoreWide(o, ref p, 3 * h + j);
+                var cell = f * LoadWide(ref cPrevious, j) + i * candidate;
+                StoreWide(cell, ref c, j);
+                var a = VectorMath.Tanh(cell);
+                StoreWide(a, ref ac, j);
+                StoreWide(o * a, ref hOut, j);
             }
         }
     }
@@ -285,6 +324,11 @@ internal static class LstmKernels
     public static void Backward(int batch, int h, StepMask mask, ref Real dz0, ref Real g0, ref Real ac0, ref Real cPrevious0, int previousStride,
         ref Real dh0, ref Real dcNext0, ref Real dcPrevious0)
     {
+        if (Kernels.Wide && h % Vector512<Real>.Count == 0)
+        {
+            WideBackward(batch, h, mask, ref dz0, ref g0, ref ac0, ref cPrevious0, previousStride, ref dh0, ref dcNext0, ref dcPrevious0);
+            return;
+        }
         int width = Vector256<Real>.Count;
         var one = Vector256<Real>.One;
         for (int b = 0; b < batch; b++)
@@ -315,6 +359,45 @@ internal static class LstmKernels
                 Store(dc * i * (one - candidate * candidate), ref dz, 2 * h + j);
                 Store(dhj * a * o * (one - o), ref dz, 3 * h + j);
                 Store(dc * f, ref dcPrevious, j);
+            }
+        }
+    }
+
+    // Backward in 512-bit registers, line for line the 256-bit loop (the same bits).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideBackward(int batch, int h, StepMask mask, ref Real dz0, ref Real g0, ref Real ac0, ref Real cPrevious0, int previousStride,
+        ref Real dh0, ref Real dcNext0, ref Real dcPrevious0)
+    {
+        int width = Vector512<Real>.Count;
+        var one = Vector512<Real>.One;
+        for (int b = 0; b < batch; b++)
+        {
+            ref Real dz = ref Unsafe.Add(ref dz0, b * 4 * h);
+            if (!mask.IsActive(b))
+            {
+                for (int j = 0; j < 4 * h; j += width) StoreWide(Vector512<Real>.Zero, ref dz, j);
+                continue;
+            }
+            ref Real g = ref Unsafe.Add(ref g0, b * 4 * h);
+            ref Real ac = ref Unsafe.Add(ref ac0, b * h);
+            ref Real cPrevious = ref Unsafe.Add(ref cPrevious0, b * previousStride);
+            ref Real dh = ref Unsafe.Add(ref dh0, b * h);
+            ref Real dcNext = ref Unsafe.Add(ref dcNext0, b * h);
+            ref Real dcPrevious = ref Unsafe.Add(ref dcPrevious0, b * h);
+            for (int j = 0; j < h; j += width)
+            {
+                var i = LoadWide(ref g, j);
+                var f = LoadWide(ref g, h + j);
+                var candidate = LoadWide(ref g, 2 * h + j);
+                var o = LoadWide(ref g, 3 * h + j);
+                var a = LoadWide(ref ac, j);
+                var dhj = LoadWide(ref dh, j);
+                var dc = LoadWide(ref dcNext, j) + dhj * o * (one - a * a);
+                StoreWide(dc * candidate * i * (one - i), ref dz, j);
+                StoreWide(dc * LoadWide(ref cPrevious, j) * f * (one - f), ref dz, h + j);
+                StoreWide(dc * i * (one - candidate * candidate), ref dz, 2 * h + j);
+                StoreWide(dhj * a * o * (one - o), ref dz, 3 * h + j);
+                StoreWide(dc * f, ref dcPrevious, j);
             }
         }
     }
