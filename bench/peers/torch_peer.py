@@ -51,51 +51,12 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_data  # noqa: E402
+from peer_common import BATCH, INF_BATCH, N_ALL, N_TRAIN, N_VAL, STEPS_PER_EPOCH, cpu_snap, loaded_blas, noise  # noqa: E402
 
 torch.set_num_threads(args.threads)
-
-
-def loaded_blas():
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            p = line.split()[-1]
-            if "blas" in p.lower() or "mkl" in p.lower():
-                libs.add(p)
-    if any("openblas" in p for p in libs):
-        return "openblas"
-    if any("mkl" in p for p in libs):
-        return "mkl"
-    return "reference-netlib" if libs else "none"
-
-
 BLAS = loaded_blas()
 
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snap():
-    """(wall, system busy jiffies, steal jiffies, this process's jiffies)"""
-    with open("/proc/stat") as f:
-        v = list(map(int, f.readline().split()[1:]))
-    with open("/proc/self/stat") as f:
-        st = f.read()
-    fl = st[st.rindex(")") + 2:].split()
-    return time.perf_counter(), v[0] + v[1] + v[2] + v[5] + v[6], v[7] if len(v) > 7 else 0, int(fl[11]) + int(fl[12])
-
-
-def noise(a, b):
-    """CPU cores used by OTHER processes, and hypervisor steal, averaged over [a, b]."""
-    wall = b[0] - a[0]
-    return round(((b[1] - a[1]) - (b[3] - a[3])) / HZ / wall, 3), round((b[2] - a[2]) / HZ / wall, 3)
-
 SEQ = 100
-BATCH = 64
-N_TRAIN = 20000
-N_VAL = 5000
-N_ALL = 25000
-STEPS_PER_EPOCH = 313  # ceil(20000/64)
-INF_BATCH = 512
 
 MODELS = {
     # name: (vocab, sequence length)
