@@ -2,8 +2,9 @@
 // peers' synthetic data (bench/peers/make_data.py), training epochs and inference, steady state after warm-up,
 // median of N runs; and ONNX Runtime on the same models exported from Sequor, as an inference peer and for
 // one-sequence serving latency (OnnxRuntimeBench.cs).
-// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--big-steps 20] [--data DIR] [--out FILE]
-//        dotnet Sequor.Bench.dll --onnx-runtime [--threads N] [--models a,b] [--repeats 3] [--out FILE]
+// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--big-steps 20] [--infer-n N] [--data DIR] [--out FILE]
+//        dotnet Sequor.Bench.dll --onnx-runtime [--threads N] [--models a,b] [--repeats 3] [--infer-n N] [--data DIR] [--out FILE]
+//          (--infer-n: sequences per inference pass instead of 25,000 / 2,560, for a quick check)
 //        dotnet Sequor.Bench.dll --latency [--threads N] [--calls 2000] [--out FILE]
 //        dotnet Sequor.Bench.dll --scaling [model] [--out FILE]   (one- against two-thread training epochs)
 using System.Diagnostics;
