@@ -1,6 +1,11 @@
-// Sequor's side of the benchmark: the chapter's models (and one larger LSTM) on the peers' synthetic data
-// (bench/peers/make_data.py), training epochs and inference, steady state after warm-up, median of N runs.
-// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--data DIR] [--out FILE]
+// Sequor's side of the benchmark: the chapter's models and the four larger ones of issue 17 (BenchModels.cs) on the
+// peers' synthetic data (bench/peers/make_data.py), training epochs and inference, steady state after warm-up,
+// median of N runs; and ONNX Runtime on the same models exported from Sequor, as an inference peer and for
+// one-sequence serving latency (OnnxRuntimeBench.cs).
+// Usage: dotnet Sequor.Bench.dll [--threads N] [--models a,b] [--repeats 3] [--big-steps 20] [--infer-n N] [--data DIR] [--out FILE]
+//        dotnet Sequor.Bench.dll --onnx-runtime [--threads N] [--models a,b] [--repeats 3] [--infer-n N] [--data DIR] [--out FILE]
+//          (--infer-n: sequences per inference pass instead of 25,000 / 2,560, for a quick check)
+//        dotnet Sequor.Bench.dll --latency [--threads N] [--calls 2000] [--out FILE]
 //        dotnet Sequor.Bench.dll --scaling [model] [--out FILE]   (one- against two-thread training epochs)
 using System.Diagnostics;
 using System.Globalization;
@@ -10,10 +15,11 @@ using System.Text.Json.Nodes;
 using Sequor;
 using Sequor.Layers;
 using Sequor.Training;
+using static BenchModels;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-int threads = 1, repeats = 3, bigSteps = 20;
-string models = "all", outPath = "sequor.json";
+int threads = 1, repeats = 3, bigSteps = 20, latencyCalls = 2000, inferRows = 0;
+string models = "all", outPath = "sequor.json", mode = "train";
 string? scalingModel = null;
 string dataDir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "data");
 for (int i = 0; i < args.Length; i++)
@@ -24,6 +30,10 @@ for (int i = 0; i < args.Length; i++)
         case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "--repeats": repeats = int.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "--big-steps": bigSteps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--infer-n": inferRows = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--calls": latencyCalls = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--onnx-runtime": mode = "onnx-runtime"; break;
+        case "--latency": mode = "latency"; break;
         case "--models": models = Value(); break;
         case "--data": dataDir = Value(); break;
         case "--out": outPath = Value(); break;
@@ -37,10 +47,17 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-const int Train = 20000, All = 25000, Batch = 64, InferenceBatch = 512;
-string[] names = models == "all"
-    ? ["simplernn-onehot", "embedding-simplernn", "lstm", "lstm-dropout", "lstm-2layer", "gru", "lstm128"]
-    : models.Split(',');
+string[] names = models == "all" ? AllModels : models.Split(',');
+foreach (var name in names)
+{
+    try { Shape(name); }
+    catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+}
+if (bigSteps < 1 || repeats < 1 || latencyCalls < 1 || inferRows is < 0 or > All)
+{
+    Console.Error.WriteLine($"--big-steps, --repeats and --calls must be positive, --infer-n between 1 and {All} (0: the default)");
+    return 2;
+}
 
 var machine = new JsonObject
 {
@@ -57,11 +74,28 @@ var machine = new JsonObject
     ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
     ["runtime"] = Environment.Version.ToString(),
 };
+var writeOptions = new JsonSerializerOptions { WriteIndented = true };
+if (mode != "train")
+{
+    try
+    {
+        var document = mode == "latency"
+            ? OnnxRuntimeBench.Latency(threads, latencyCalls, machine)
+            : OnnxRuntimeBench.Inference(names, threads, repeats, inferRows, dataDir, machine);
+        File.WriteAllText(outPath, document.ToJsonString(writeOptions));
+        return 0;
+    }
+    catch (Exception e) when (e is InvalidOperationException or IOException or SequorException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+    {
+        Console.Error.WriteLine($"{mode}: {e.Message}");
+        return 1;
+    }
+}
 if (scalingModel is not null)
 {
     var scaling = Scaling(scalingModel);
     scaling["machine"] = machine;
-    File.WriteAllText(outPath, scaling.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    File.WriteAllText(outPath, scaling.ToJsonString(writeOptions));
     return 0;
 }
 Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernel_simd_bits"]}-bit kernels ({machine["lstm_step_simd_bits"]}-bit LSTM step)");
@@ -71,37 +105,37 @@ foreach (var name in names)
 {
     var r = Run(name);
     results.Add(r);
-    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0} {(double)r["train_alloc_bytes_per_step"]!,8:F0}");
+    var allocated = r["train_alloc_bytes_per_step"]?.GetValue<double>();
+    Console.WriteLine($"{name,-22} {(double)r["train_s_per_epoch"]!,14:F3} {r["train_s_per_epoch_samples"]!.ToJsonString(),-24} {(double)r["infer_seq_per_s"]!,12:F0} {(allocated is { } b ? b.ToString("F0") : "-"),8}");
 }
 File.WriteAllText(outPath, new JsonObject { ["peer"] = "sequor", ["machine"] = machine, ["repeats"] = repeats, ["results"] = results }
-    .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    .ToJsonString(writeOptions));
 return 0;
 
 JsonObject Run(string name)
 {
-    bool big = name == "lstm128";
-    int vocab = name switch { "simplernn-onehot" or "embedding-simplernn" => 300, "lstm128" => 10000, _ => 500 };
-    int steps = big ? 200 : 100;
-    var (tokens, labels) = Load(Path.Combine(dataDir, big ? "synth_v10000_t200.bin" : $"synth_v{vocab}.bin"), steps);
-    Layer[] layers = ModelLayers(name);
-    using var model = new Sequential([.. layers, new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+    bool big = IsBig(name);
+    var (vocab, steps) = Shape(name);
+    var (tokens, labels) = Load(DataFile(dataDir, name), steps);
+    using var model = NewModel(name, threads);
     model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
-    bool oneHot = name == "simplernn-onehot";
+    bool oneHot = IsOneHot(name);
     var y = new Tensor(Train);
     for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
 
     // Training: whole epochs (313 steps, the last of 32 rows) through Fit, as a user runs them; the large
-    // model times a block of steps and extrapolates to an epoch, as the peers do.
+    // models time a block of steps and extrapolate to an epoch, as the peers do.
     var trainSamples = new List<double>();
     double allocatedPerStep;
     {
         var x = Inputs(tokens, 0, Train, steps, oneHot ? vocab : 0);
-        // Warm-up: three whole epochs (the large model: 5 steps), so every buffer is in place and the runtime's
+        // Warm-up: three whole epochs (the large models: 5 steps), so every buffer is in place and the runtime's
         // tiered JIT has finished (its background compiles still slow the first one or two epochs after the first).
         for (int w = 0; w < (big ? 1 : 3); w++)
             model.Fit(big ? Rows(x, 0, 5 * Batch) : x, big ? Rows(y, 0, 5 * Batch) : y, epochs: 1, batchSize: Batch, verbose: 0);
         var (fx, fy) = big ? (Rows(x, 0, bigSteps * Batch), Rows(y, 0, bigSteps * Batch)) : (x, y);
-        var probe = new AllocationProbe();
+        // the large models' block is short (10 steps read): read it exactly, which costs nothing beside one of their steps
+        var probe = new AllocationProbe(precise: big);
         for (int r = 0; r < repeats; r++)
         {
             var clock = Stopwatch.StartNew();
@@ -113,10 +147,11 @@ JsonObject Run(string name)
     }
     GC.Collect();
 
-    // Inference: all 25,000 sequences in batches of 512 (the large model: the first 2,560, as its peers run).
+    // Inference: all 25,000 sequences in batches of 512 (the large models: the first 2,560, as their peers run).
+    int inferN = InferenceRows(name, inferRows);
     var inferSamples = new List<double>();
     {
-        var x = Inputs(tokens, 0, big ? 5 * InferenceBatch : All, steps, oneHot ? vocab : 0);
+        var x = Inputs(tokens, 0, inferN, steps, oneHot ? vocab : 0);
         model.Predict(x, InferenceBatch);  // warm-up: one whole pass
         for (int r = 0; r < repeats; r++)
         {
@@ -135,10 +170,11 @@ JsonObject Run(string name)
         ["train_s_per_epoch"] = Math.Round(Median(trainSamples), 4),
         ["train_s_per_epoch_samples"] = new JsonArray([.. trainSamples.Select(s => (JsonNode)Math.Round(s, 4))]),
         ["train_extrapolated_from_steps"] = big ? bigSteps : null,
-        ["train_alloc_bytes_per_step"] = Math.Round(allocatedPerStep, 1),
-        ["infer_n"] = big ? 5 * InferenceBatch : All,
+        // null when the timed block is too short to read (fewer than 12 steps: --big-steps below 12)
+        ["train_alloc_bytes_per_step"] = double.IsNaN(allocatedPerStep) ? null : Math.Round(allocatedPerStep, 1),
+        ["infer_n"] = inferN,
         ["infer_s"] = Math.Round(inferMedian, 4),
-        ["infer_seq_per_s"] = Math.Round((big ? 5 * InferenceBatch : All) / inferMedian, 1),
+        ["infer_seq_per_s"] = Math.Round(inferN / inferMedian, 1),
     };
 }
 
@@ -241,7 +277,7 @@ static void Profile()
 static void ProfilePredict(string name)
 {
     var random = new Random(1);
-    using var model = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
+    using var model = NewModel(name, 1);
     model.Build([100]);
     var x = new Tensor(512, 100);
     for (int i = 0; i < x.Length; i++) x.Span[i] = random.Next(500);
@@ -260,9 +296,9 @@ static void ProfilePredict(string name)
 static void ProfileTrain(string name, int threads)
 {
     var random = new Random(1);
-    using var model = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = threads };
+    using var model = NewModel(name, threads);
     model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
-    bool big = name is "lstm128" or "gru128" or "bilstm64" or "lstm2x64";
+    bool big = BenchModels.IsBig(name);
     var x = new Tensor(big ? 1280 : 20000, big ? 200 : 100);
     var y = new Tensor(x.Dim(0));
     int vocabulary = name.Contains("simplernn") ? 300 : big ? 10000 : 500;  // (bilstm64's 20,000 not needed to time it)
@@ -341,21 +377,6 @@ static void ProfileBig()
     }
 }
 
-static Layer[] ModelLayers(string name) => name switch
-{
-    "simplernn-onehot" => [new SimpleRNN(8)],
-    "embedding-simplernn" => [new Embedding(300, 16), new SimpleRNN(8)],
-    "lstm" => [new Embedding(500, 16), new LSTM(8)],
-    "lstm-dropout" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f)],
-    "lstm-2layer" => [new Embedding(500, 16), new LSTM(8, dropout: 0.3f, returnSequences: true), new LSTM(8, dropout: 0.3f)],
-    "gru" => [new Embedding(500, 16), new GRU(8)],
-    "lstm128" => [new Embedding(10000, 128), new LSTM(128)],
-    "gru128" => [new Embedding(10000, 128), new GRU(128)],
-    "bilstm64" => [new Embedding(20000, 128), new Bidirectional(new LSTM(64, returnSequences: true)), new Bidirectional(new LSTM(64))],
-    "lstm2x64" => [new Embedding(10000, 128), new LSTM(64, dropout: 0.3f, returnSequences: true), new LSTM(64, dropout: 0.3f)],
-    _ => throw new ArgumentException($"unknown model {name}"),
-};
-
 // --scaling: the 2-core target of docs/performance.md (both cores ≥ 1.6× one core) on a chapter model. A one-thread and a two-thread copy
 // of the model train whole epochs on the benchmark's data in alternation (three warm-up epochs each, then 15
 // rounds), so the machine's drifting load falls on both alike; the ratio of each round's adjacent pair is kept.
@@ -367,8 +388,8 @@ JsonObject Scaling(string name)
     var x = Inputs(tokens, 0, Train, 100, name == "simplernn-onehot" ? vocab : 0);
     var y = new Tensor(Train);
     for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
-    using var one = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 1 };
-    using var two = new Sequential([.. ModelLayers(name), new Dense(1, Activation.Sigmoid)], seed: 1) { Threads = 2 };
+    using var one = NewModel(name, 1);
+    using var two = NewModel(name, 2);
     foreach (var model in new[] { one, two })
     {
         model.Compile(new RMSprop(1e-4f), Loss.BinaryCrossentropy);
@@ -399,49 +420,6 @@ JsonObject Scaling(string name)
     };
 }
 
-static double Median(List<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
-
-// make_data.py's format: int32 n, seq_len, vocab; n·seq_len int32 tokens; n int32 labels (little endian).
-static (int[] Tokens, int[] Labels) Load(string path, int steps)
-{
-    if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: run /usr/bin/python3 bench/peers/make_data.py first");
-    using var reader = new BinaryReader(File.OpenRead(path));
-    int n = reader.ReadInt32(), t = reader.ReadInt32();
-    reader.ReadInt32();
-    if (t != steps) throw new InvalidDataException($"{path}: sequences of {t}, expected {steps}");
-    var tokens = new int[n * t];
-    for (int i = 0; i < tokens.Length; i++) tokens[i] = reader.ReadInt32();
-    var labels = new int[n];
-    for (int i = 0; i < n; i++) labels[i] = reader.ReadInt32();
-    return (tokens, labels);
-}
-
-// Token ids [rows, steps], or one-hot floats [rows, steps, vocab] as the notebook's to_categorical gives.
-static Tensor Inputs(int[] tokens, int start, int rows, int steps, int oneHotWidth)
-{
-    if (oneHotWidth == 0)
-    {
-        var ids = new Tensor(rows, steps);
-        for (int i = 0; i < rows * steps; i++) ids.Span[i] = tokens[start * steps + i];
-        return ids;
-    }
-    var x = new Tensor(rows, steps, oneHotWidth);
-    for (int i = 0; i < rows * steps; i++) x.Span[i * oneHotWidth + tokens[start * steps + i]] = 1;
-    return x;
-}
-
-static Tensor Rows(Tensor t, int start, int count)
-{
-    int row = t.Length / t.Dim(0);
-    var shape = t.Shape.ToArray();
-    shape[0] = count;
-    return new Tensor(t.Span.Slice(start * row, count * row).ToArray(), shape);
-}
-
 static string CpuModel()
 {
     try
@@ -455,9 +433,10 @@ static string CpuModel()
 
 /// <summary>
 /// Managed bytes allocated per training step (all threads) between the 10th and the last step of an epoch:
-/// the steady state of a step, without what Fit allocates once per call or per epoch.
+/// the steady state of a step, without what Fit allocates once per call or per epoch. Not precise, the count moves
+/// in allocation quanta of ~8 KB (enough over an epoch of 300 steps); precise, it is exact.
 /// </summary>
-sealed class AllocationProbe : ICallback
+sealed class AllocationProbe(bool precise) : ICallback
 {
     private long start;
     private int first, last;
@@ -470,12 +449,12 @@ sealed class AllocationProbe : ICallback
         if (batch == 10)
         {
             first = batch;
-            start = GC.GetTotalAllocatedBytes(precise: false);
+            start = GC.GetTotalAllocatedBytes(precise);
         }
         else if (batch > 10)
         {
             last = batch;
-            end = GC.GetTotalAllocatedBytes(precise: false);
+            end = GC.GetTotalAllocatedBytes(precise);
         }
     }
 }

@@ -10,7 +10,9 @@ File format (little endian): int32 n, int32 seq_len, int32 vocab, then
 n*seq_len int32 tokens (row major), then n int32 labels.
 
 Usage: /usr/bin/python3 make_data.py   -> writes data/synth_v300.bin, data/synth_v500.bin,
-       data/synth_v10000_t200.bin (sequences of 200, for the larger LSTM(128) model)
+       data/synth_v10000_t200.bin (sequences of 200, for lstm128, gru128 and lstm2x64) and
+       data/synth_v20000_t200.bin (sequences of 200, vocabulary 20,000, for bilstm64: Keras's IMDB
+       bidirectional example)
 """
 import os
 import sys
@@ -68,7 +70,8 @@ def load(vocab, seq_len=SEQ_LEN):
 
 
 if __name__ == "__main__":
-    for v, t in ((300, SEQ_LEN), (500, SEQ_LEN), (10000, 200)):  # (10000, 200): Sequor's larger LSTM(128) model
+    # (10000, 200): lstm128, gru128, lstm2x64; (20000, 200): bilstm64
+    for v, t in ((300, SEQ_LEN), (500, SEQ_LEN), (10000, 200), (20000, 200)):
         tok, lab, ln = write(v, t)
         print(f"vocab {v}: {path_for(v, t)} tokens {tok.shape} mean length {ln.mean():.1f} "
               f"(min {ln.min()}, max {ln.max()}, full-length {np.mean(ln == SEQ_LEN):.2f}) "

@@ -1,4 +1,5 @@
-"""PyTorch peer for the six reference Keras models (M1..M6).
+"""PyTorch peer for the six reference Keras models (M1..M6) and the four larger ones of issue 17
+(lstm128, gru128, bilstm64, lstm2x64; sequences of 200).
 
 Run with Debian's Python (has torch 1.13):
     /usr/bin/python3 torch_peer.py --threads 1 --out results-torch-t1-run1.json
@@ -36,7 +37,7 @@ ap.add_argument("--full-epochs", type=int, default=3, help="real epochs timed fo
 ap.add_argument("--models", default="all")
 ap.add_argument("--out", default=None)
 ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--infer-n", type=int, default=25000, help="sequences in the inference pass (Sequor's bench: fewer for lstm128)")
+ap.add_argument("--infer-n", type=int, default=25000, help="sequences in the inference pass (Sequor's bench: fewer for the large models)")
 args = ap.parse_args()
 
 # thread env before importing torch (OpenMP reads it at load time)
@@ -50,61 +51,27 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_data  # noqa: E402
+from peer_common import BATCH, INF_BATCH, N_ALL, N_TRAIN, N_VAL, STEPS_PER_EPOCH, cpu_snap, loaded_blas, noise  # noqa: E402
 
 torch.set_num_threads(args.threads)
-
-
-def loaded_blas():
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            p = line.split()[-1]
-            if "blas" in p.lower() or "mkl" in p.lower():
-                libs.add(p)
-    if any("openblas" in p for p in libs):
-        return "openblas"
-    if any("mkl" in p for p in libs):
-        return "mkl"
-    return "reference-netlib" if libs else "none"
-
-
 BLAS = loaded_blas()
 
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snap():
-    """(wall, system busy jiffies, steal jiffies, this process's jiffies)"""
-    with open("/proc/stat") as f:
-        v = list(map(int, f.readline().split()[1:]))
-    with open("/proc/self/stat") as f:
-        st = f.read()
-    fl = st[st.rindex(")") + 2:].split()
-    return time.perf_counter(), v[0] + v[1] + v[2] + v[5] + v[6], v[7] if len(v) > 7 else 0, int(fl[11]) + int(fl[12])
-
-
-def noise(a, b):
-    """CPU cores used by OTHER processes, and hypervisor steal, averaged over [a, b]."""
-    wall = b[0] - a[0]
-    return round(((b[1] - a[1]) - (b[3] - a[3])) / HZ / wall, 3), round((b[2] - a[2]) / HZ / wall, 3)
-
 SEQ = 100
-BATCH = 64
-N_TRAIN = 20000
-N_VAL = 5000
-N_ALL = 25000
-STEPS_PER_EPOCH = 313  # ceil(20000/64)
-INF_BATCH = 512
 
 MODELS = {
-    # name: (vocab, kind)
-    "simplernn-onehot": 300,
-    "embedding-simplernn": 300,
-    "lstm": 500,
-    "lstm-dropout": 500,
-    "lstm-2layer": 500,
-    "gru": 500,
-    "lstm128": 10000,  # Sequor's larger model: Embedding(10000,128) -> LSTM(128), sequences of 200
+    # name: (vocab, sequence length)
+    "simplernn-onehot": (300, SEQ),
+    "embedding-simplernn": (300, SEQ),
+    "lstm": (500, SEQ),
+    "lstm-dropout": (500, SEQ),
+    "lstm-2layer": (500, SEQ),
+    "gru": (500, SEQ),
+    # the sizes people train after the chapter (issue 17), sequences of 200: Embedding(10000,128) -> LSTM(128) /
+    # GRU(128); Keras's IMDB bidirectional example (vocabulary 20,000); two stacked LSTM(64) with dropout 0.3
+    "lstm128": (10000, 200),
+    "gru128": (10000, 200),
+    "bilstm64": (20000, 200),
+    "lstm2x64": (10000, 200),
 }
 
 
@@ -112,11 +79,12 @@ class Net(nn.Module):
     def __init__(self, name):
         super().__init__()
         self.name = name
-        vocab = MODELS[name]
+        vocab, _ = MODELS[name]
         self.vocab = vocab
         self.emb = None
         self.drop1 = self.drop2 = None
         self.rnn2 = None
+        units = 8
         if name == "simplernn-onehot":
             self.rnn = nn.RNN(vocab, 8, nonlinearity="tanh", batch_first=True)
         elif name == "embedding-simplernn":
@@ -141,27 +109,53 @@ class Net(nn.Module):
         elif name == "lstm128":
             self.emb = nn.Embedding(vocab, 128)
             self.rnn = nn.LSTM(128, 128, batch_first=True)
+            units = 128
+        elif name == "gru128":
+            self.emb = nn.Embedding(vocab, 128)
+            self.rnn = nn.GRU(128, 128, batch_first=True)  # torch GRU == Keras reset_after=True
+            units = 128
+        elif name == "bilstm64":
+            # Bidirectional(LSTM(64, return_sequences=True)) -> Bidirectional(LSTM(64)): Keras concatenates the
+            # two directions, so the second layer reads 128 features and the head the two final states
+            self.emb = nn.Embedding(vocab, 128)
+            self.rnn = nn.LSTM(128, 64, batch_first=True, bidirectional=True)
+            self.rnn2 = nn.LSTM(128, 64, batch_first=True, bidirectional=True)
+            units = 128
+        elif name == "lstm2x64":
+            # Keras's LSTM(dropout=0.3) drops the layer's input with one mask per sequence; a Dropout on the
+            # LSTM's input (a mask per element) is the closest torch equivalent at the same cost
+            self.emb = nn.Embedding(vocab, 128)
+            self.drop1 = nn.Dropout(0.3)
+            self.rnn = nn.LSTM(128, 64, batch_first=True)  # return_sequences=True
+            self.drop2 = nn.Dropout(0.3)
+            self.rnn2 = nn.LSTM(64, 64, batch_first=True)
+            units = 64
         else:
             raise ValueError(name)
-        self.fc = nn.Linear(128 if name == "lstm128" else 8, 1)
+        self.fc = nn.Linear(units, 1)
 
     def forward(self, x):
         if self.emb is not None:
             x = self.emb(x)
         if self.drop1 is not None:
             x = self.drop1(x)
-        out, h = self.rnn(x)
+        rnn = self.rnn
+        out, h = rnn(x)
         if self.rnn2 is not None:
-            out = self.drop2(out)
-            out, h = self.rnn2(out)
+            if self.drop2 is not None:
+                out = self.drop2(out)
+            rnn = self.rnn2
+            out, h = rnn(out)
         if isinstance(h, tuple):
             h = h[0]
-        return torch.sigmoid(self.fc(h[-1])).squeeze(1)
+        # the last layer's final state; both directions' (forward, backward) concatenated for a bidirectional one
+        last = torch.cat([h[-2], h[-1]], 1) if rnn.bidirectional else h[-1]
+        return torch.sigmoid(self.fc(last)).squeeze(1)
 
 
 def load_inputs(name):
-    vocab = MODELS[name]
-    tokens, labels = make_data.load(vocab, 200 if vocab == 10000 else 100)
+    vocab, seq_len = MODELS[name]
+    tokens, labels = make_data.load(vocab, seq_len)
     y = torch.from_numpy(labels.astype(np.float32))
     if name == "simplernn-onehot":
         # the notebook feeds to_categorical(x, 300) float arrays: build them up front

@@ -1,9 +1,9 @@
-// TorchSharp peer for the six reference Keras models (M1..M6).
-// Same protocol as ../torch_peer.py; see ../README.md.
+// TorchSharp peer for the six reference Keras models (M1..M6) and the four larger ones of issue 17
+// (lstm128, gru128, bilstm64, lstm2x64; sequences of 200). Same protocol and models as ../torch_peer.py; see ../README.md.
 //
 //   dotnet run -c Release -- --threads 1 --out ../results-torchsharp-t1-run1.json
 //
-// Reads ../data/synth_v{300,500}.bin written by ../make_data.py.
+// Reads ../data/synth_v{300,500}.bin, synth_v{10000,20000}_t200.bin written by ../make_data.py.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -17,17 +17,19 @@ static class P
     const int SEQ = 100, BATCH = 64, N_TRAIN = 20000, N_VAL = 5000, N_ALL = 25000;
     const int STEPS_PER_EPOCH = 313, INF_BATCH = 512;
 
-    static int inferN = N_ALL;  // sequences in the inference pass (Sequor's bench: fewer for lstm128)
+    static int inferN = N_ALL;  // sequences in the inference pass (Sequor's bench: fewer for the large models)
     static int threads = 1, steps = 100, warmup = 5, repeats = 3, fullEpochs = 3;
     static long seed = 0;
     static string models = "all", outPath = null;
     static bool overheadOnly = false;
     static string dataDir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "data"));
 
-    static readonly (string name, int vocab)[] MODELS = {
-        ("simplernn-onehot", 300), ("embedding-simplernn", 300), ("lstm", 500),
-        ("lstm-dropout", 500), ("lstm-2layer", 500), ("gru", 500),
-        ("lstm128", 10000),  // Sequor's larger model: Embedding(10000,128) -> LSTM(128), sequences of 200
+    static readonly (string name, int vocab, int seqLen)[] MODELS = {
+        ("simplernn-onehot", 300, SEQ), ("embedding-simplernn", 300, SEQ), ("lstm", 500, SEQ),
+        ("lstm-dropout", 500, SEQ), ("lstm-2layer", 500, SEQ), ("gru", 500, SEQ),
+        // the sizes people train after the chapter (issue 17), sequences of 200: Embedding(10000,128) -> LSTM(128) /
+        // GRU(128); Keras's IMDB bidirectional example (vocabulary 20,000); two stacked LSTM(64) with dropout 0.3
+        ("lstm128", 10000, 200), ("gru128", 10000, 200), ("bilstm64", 20000, 200), ("lstm2x64", 10000, 200),
     };
 
     sealed class Net : nn.Module<Tensor, Tensor>
@@ -38,9 +40,11 @@ static class P
         private readonly LSTM lstm, lstm2;
         private readonly GRU gru;
         private readonly Linear fc;
+        private readonly bool bidirectional;
 
         public Net(string name, int vocab) : base(name)
         {
+            int units = 8;
             switch (name)
             {
                 case "simplernn-onehot":
@@ -58,10 +62,25 @@ static class P
                 case "gru":
                     emb = nn.Embedding(vocab, 16); gru = nn.GRU(16, 8, batchFirst: true); break;
                 case "lstm128":
-                    emb = nn.Embedding(vocab, 128); lstm = nn.LSTM(128, 128, batchFirst: true); break;
+                    emb = nn.Embedding(vocab, 128); lstm = nn.LSTM(128, 128, batchFirst: true); units = 128; break;
+                case "gru128":  // torch GRU == Keras reset_after=True
+                    emb = nn.Embedding(vocab, 128); gru = nn.GRU(128, 128, batchFirst: true); units = 128; break;
+                case "bilstm64":
+                    // Bidirectional(LSTM(64, return_sequences=True)) -> Bidirectional(LSTM(64)): Keras concatenates the two
+                    // directions, so the second layer reads 128 features and the head the two final states
+                    emb = nn.Embedding(vocab, 128);
+                    lstm = nn.LSTM(128, 64, batchFirst: true, bidirectional: true);
+                    lstm2 = nn.LSTM(128, 64, batchFirst: true, bidirectional: true);
+                    units = 128; break;
+                case "lstm2x64":
+                    // Keras's LSTM(dropout=0.3) drops the layer's input with one mask per sequence; a Dropout on the LSTM's
+                    // input (a mask per element) is the closest torch equivalent at the same cost
+                    emb = nn.Embedding(vocab, 128); drop1 = nn.Dropout(0.3); lstm = nn.LSTM(128, 64, batchFirst: true);
+                    drop2 = nn.Dropout(0.3); lstm2 = nn.LSTM(64, 64, batchFirst: true); units = 64; break;
                 default: throw new ArgumentException(name);
             }
-            fc = nn.Linear(name == "lstm128" ? 128 : 8, 1);
+            bidirectional = name == "bilstm64";
+            fc = nn.Linear(units, 1);
             RegisterComponents();
         }
 
@@ -75,20 +94,22 @@ static class P
             else
             {
                 var (o, hn, _) = lstm.call(x, null); h = hn;
-                if (lstm2 is not null) { var (_, hn2, _) = lstm2.call(drop2.call(o), null); h = hn2; }
+                if (lstm2 is not null) { var (_, hn2, _) = lstm2.call(drop2 is null ? o : drop2.call(o), null); h = hn2; }
             }
-            return torch.sigmoid(fc.call(h[-1])).squeeze(1);
+            // the last layer's final state; both directions' (forward, backward) concatenated for a bidirectional one
+            var last = bidirectional ? torch.cat(new[] { h[-2], h[-1] }, 1) : h[-1];
+            return torch.sigmoid(fc.call(last)).squeeze(1);
         }
     }
 
-    static (Tensor x, Tensor y) LoadInputs(string name, int vocab)
+    static (Tensor x, Tensor y) LoadInputs(string name, int vocab, int seqLen)
     {
-        var path = Path.Combine(dataDir, vocab == 10000 ? "synth_v10000_t200.bin" : $"synth_v{vocab}.bin");
+        var path = Path.Combine(dataDir, seqLen == SEQ ? $"synth_v{vocab}.bin" : $"synth_v{vocab}_t{seqLen}.bin");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} missing: run /usr/bin/python3 ../make_data.py first");
         var bytes = File.ReadAllBytes(path);
         var ints = MemoryMarshal.Cast<byte, int>(bytes);
         int n = ints[0], t = ints[1], v = ints[2];
-        if (n != N_ALL || t != (vocab == 10000 ? 200 : SEQ) || v != vocab) throw new InvalidDataException(path);
+        if (n != N_ALL || t != seqLen || v != vocab) throw new InvalidDataException(path);
         var tok = new long[n * t];
         for (int i = 0; i < tok.Length; i++) tok[i] = ints[3 + i];
         var lab = new float[n];
@@ -140,11 +161,11 @@ static class P
     static double Median(List<double> v) { var s = v.OrderBy(a => a).ToList(); int m = s.Count / 2; return s.Count % 2 == 1 ? s[m] : 0.5 * (s[m - 1] + s[m]); }
     static JsonArray Arr(List<double> v, int digits) { var a = new JsonArray(); foreach (var d in v) a.Add(Math.Round(d, digits)); return a; }
 
-    static JsonObject Bench(string name, int vocab)
+    static JsonObject Bench(string name, int vocab, int seqLen)
     {
         torch.manual_seed(seed);
         var gen = new Generator((ulong)seed + 1);
-        var (x, y) = LoadInputs(name, vocab);
+        var (x, y) = LoadInputs(name, vocab, seqLen);
         var model = new Net(name, vocab);
         long nparams = model.parameters().Sum(p => p.numel());
         // Keras RMSprop defaults: rho=0.9, epsilon=1e-7
@@ -324,8 +345,9 @@ static class P
         var results = new JsonArray();
         foreach (var n in names)
         {
-            int vocab = MODELS.First(m => m.name == n).vocab;
-            var r = Bench(n, vocab);
+            if (!MODELS.Any(m => m.name == n)) { Console.Error.WriteLine($"unknown model {n}"); return 2; }
+            var (_, vocab, seqLen) = MODELS.First(m => m.name == n);
+            var r = Bench(n, vocab, seqLen);
             Console.WriteLine(r.ToJsonString());
             results.Add(r);
         }
