@@ -35,17 +35,21 @@ internal static class GemmWide
             ref Real bChunk = ref Unsafe.Add(ref b, p0 * ldb);
             for (int i0 = 0; i0 < m; i0 += RowBlock)
             {
-                int rows = Math.Min(RowBlock, m - i0);
+                int rows = Math.Min(RowBlock, m - i0), blocked = rows - rows % 4;
                 ref Real aChunk = ref Unsafe.Add(ref a, i0 * strideI + p0 * strideP);
-                for (int j = 0; j < columns; j += Panel)
-                    Panel32(rows, kc, ref aChunk, strideI, strideP, ref Unsafe.Add(ref bChunk, j), ldb,
-                        ref Unsafe.Add(ref c, i0 * ldc + j), ldc, load, bias, ref Unsafe.Add(ref row, j));
+                if (blocked > 0)
+                    for (int j = 0; j < columns; j += Panel)
+                        Panel32(blocked, kc, ref aChunk, strideI, strideP, ref Unsafe.Add(ref bChunk, j), ldb,
+                            ref Unsafe.Add(ref c, i0 * ldc + j), ldc, load, bias, ref Unsafe.Add(ref row, j));
+                for (int i = blocked; i < rows; i++)
+                    SingleRow(columns, kc, ref Unsafe.Add(ref aChunk, i * strideI), strideP, ref bChunk, ldb,
+                        ref Unsafe.Add(ref c, (i0 + i) * ldc), load, bias, ref row);
             }
         }
         return columns;
     }
 
-    // One 32-wide column panel for `rows` rows: 8-row blocks, then 4, then single rows.
+    // One 32-wide column panel for `rows` rows (a multiple of 4): 8-row blocks, then 4.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel32(int rows, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
         ref Real c, int ldc, bool load, bool bias, ref Real row)
@@ -140,22 +144,69 @@ internal static class GemmWide
             x20.StoreUnsafe(ref c2); x21.StoreUnsafe(ref c2, half);
             x30.StoreUnsafe(ref c3); x31.StoreUnsafe(ref c3, half);
         }
-        for (; i < rows; i++)
+    }
+
+    /// <summary>
+    /// One row of C over <paramref name="columns"/> (a multiple of 32): 128 columns at a time in 8 accumulators, as
+    /// many independent FMA chains as the 8-row block has, so a lone row (a batch of one at serving time, a shard's last
+    /// rows) is not bound by the FMA latency of 2 chains; then 32 at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SingleRow(int columns, int k, ref Real a, int strideP, ref Real b, int ldb, ref Real c, bool load, bool bias, ref Real row)
+    {
+        const int w = 16;
+        int j = 0;
+        for (; j + 8 * w <= columns; j += 8 * w)
         {
-            ref Real c0 = ref Unsafe.Add(ref c, i * ldc);
-            var x0 = load ? Vector512.LoadUnsafe(ref c0) : start0;
-            var x1 = load ? Vector512.LoadUnsafe(ref c0, half) : start1;
-            ref Real ap = ref Unsafe.Add(ref a, i * strideI);
-            ref Real bp = ref b;
+            ref Real cj = ref Unsafe.Add(ref c, j);
+            ref Real rj = ref Unsafe.Add(ref row, j);
+            Vector512<Real> x0, x1, x2, x3, x4, x5, x6, x7;
+            if (load)
+            {
+                x0 = Vector512.LoadUnsafe(ref cj); x1 = Vector512.LoadUnsafe(ref cj, w); x2 = Vector512.LoadUnsafe(ref cj, 2 * w); x3 = Vector512.LoadUnsafe(ref cj, 3 * w);
+                x4 = Vector512.LoadUnsafe(ref cj, 4 * w); x5 = Vector512.LoadUnsafe(ref cj, 5 * w); x6 = Vector512.LoadUnsafe(ref cj, 6 * w); x7 = Vector512.LoadUnsafe(ref cj, 7 * w);
+            }
+            else if (bias)
+            {
+                x0 = Vector512.LoadUnsafe(ref rj); x1 = Vector512.LoadUnsafe(ref rj, w); x2 = Vector512.LoadUnsafe(ref rj, 2 * w); x3 = Vector512.LoadUnsafe(ref rj, 3 * w);
+                x4 = Vector512.LoadUnsafe(ref rj, 4 * w); x5 = Vector512.LoadUnsafe(ref rj, 5 * w); x6 = Vector512.LoadUnsafe(ref rj, 6 * w); x7 = Vector512.LoadUnsafe(ref rj, 7 * w);
+            }
+            else x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = Vector512<Real>.Zero;
+            ref Real ap = ref a;
+            ref Real bp = ref Unsafe.Add(ref b, j);
             for (int p = 0; p < k; p++)
             {
                 var s = Vector512.Create(ap);
                 x0 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp), x0);
-                x1 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, half), x1);
+                x1 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, w), x1);
+                x2 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 2 * w), x2);
+                x3 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 3 * w), x3);
+                x4 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 4 * w), x4);
+                x5 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 5 * w), x5);
+                x6 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 6 * w), x6);
+                x7 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, 7 * w), x7);
                 ap = ref Unsafe.Add(ref ap, strideP);
                 bp = ref Unsafe.Add(ref bp, ldb);
             }
-            x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, half);
+            x0.StoreUnsafe(ref cj); x1.StoreUnsafe(ref cj, w); x2.StoreUnsafe(ref cj, 2 * w); x3.StoreUnsafe(ref cj, 3 * w);
+            x4.StoreUnsafe(ref cj, 4 * w); x5.StoreUnsafe(ref cj, 5 * w); x6.StoreUnsafe(ref cj, 6 * w); x7.StoreUnsafe(ref cj, 7 * w);
+        }
+        for (; j < columns; j += 2 * w)
+        {
+            ref Real cj = ref Unsafe.Add(ref c, j);
+            var x0 = load ? Vector512.LoadUnsafe(ref cj) : bias ? Vector512.LoadUnsafe(ref row, (nuint)j) : Vector512<Real>.Zero;
+            var x1 = load ? Vector512.LoadUnsafe(ref cj, w) : bias ? Vector512.LoadUnsafe(ref row, (nuint)(j + w)) : Vector512<Real>.Zero;
+            ref Real ap = ref a;
+            ref Real bp = ref Unsafe.Add(ref b, j);
+            for (int p = 0; p < k; p++)
+            {
+                var s = Vector512.Create(ap);
+                x0 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp), x0);
+                x1 = Vector512.MultiplyAddEstimate(s, Vector512.LoadUnsafe(ref bp, w), x1);
+                ap = ref Unsafe.Add(ref ap, strideP);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            x0.StoreUnsafe(ref cj); x1.StoreUnsafe(ref cj, w);
         }
     }
 }
