@@ -18,9 +18,10 @@ rows = {}
 order = []
 machine = {}
 # per-run extras, printed after the main tables
-EXTRAS = {"scaling.json", "latency.json"}
+EXTRAS = {"scaling.json", "latency.json"}  # and scaling-<model>.json
 # Sequor's file first, so the table follows its model order
-paths = sorted((p for p in glob.glob(os.path.join(run, "*.json")) if os.path.basename(p) not in EXTRAS),
+paths = sorted((p for p in glob.glob(os.path.join(run, "*.json"))
+                if os.path.basename(p) not in EXTRAS and not os.path.basename(p).startswith("scaling-")),
                key=lambda p: (os.path.basename(p) != "sequor.json", p))
 for path in paths:
     with open(path) as f:
@@ -129,14 +130,16 @@ for m in order:
     print(f"| {m} | {train / 1e9:.2f} | {g_train:.1f} | {pct(g_train)} | {limit} | {infer / 1e9:.2f} | {g_inf:.1f} | {pct(g_inf)} |")
 
 # Both cores against one (run.sh --scaling on 2-thread runs): the median ratio of adjacent one- and two-thread epochs.
-scaling_path = os.path.join(run, "scaling.json")
-if os.path.exists(scaling_path):
-    with open(scaling_path) as f:
+# scaling.json: the chapter LSTM; scaling-<model>.json: the large models (20-step blocks instead of epochs).
+scaling_paths = sorted(p for p in os.listdir(run) if p == "scaling.json" or (p.startswith("scaling-") and p.endswith(".json")))
+if scaling_paths:
+    print()
+for name in scaling_paths:
+    with open(os.path.join(run, name)) as f:
         sc = json.load(f)
     ones, twos = sc["one_thread_s_per_epoch"], sc["two_threads_s_per_epoch"]
     pairs = sorted(a / b for a, b in zip(ones, twos))
-    print()
-    print(f"scaling ({sc['model']}, {len(pairs)} alternating epoch pairs): 2 threads = {sc['speedup_median_of_pairs']:.2f}x one thread "
+    print(f"scaling ({sc['model']}, {len(pairs)} alternating pairs): 2 threads = {sc['speedup_median_of_pairs']:.2f}x one thread "
           f"(pairs {pairs[0]:.2f}-{pairs[-1]:.2f}; one thread median {sorted(ones)[len(ones) // 2]:.3f} s, two {sorted(twos)[len(twos) // 2]:.3f} s)")
 
 # One sequence per call (a serving request), Sequor's Predict against ONNX Runtime on the same model (Sequor.Bench --latency).

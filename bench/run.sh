@@ -42,9 +42,11 @@ small_infer=(); big_infer=(--infer-n 2560)
 echo "== Sequor, $threads thread(s)"
 "${bench[@]}" --models "$models" --repeats "$repeats" --big-steps "${SEQUOR_BIG_STEPS:-20}" ${INFER_N:+--infer-n "$INFER_N"} --out "$out/sequor.json"
 
-# Both cores against one on the chapter LSTM, epochs alternating (the 2-core target; on the 2-thread run)
-if [ "$threads" = 2 ] && echo ",$models," | grep -q ",lstm,"; then
-  dotnet Sequor.Bench/bin/Release/net10.0/Sequor.Bench.dll --scaling lstm --out "$out/scaling.json"
+# Both cores against one, epochs alternating (on the 2-thread run): the chapter LSTM (scaling.json) and each large
+# model (scaling-<model>.json), the 2-core targets of docs/performance.md
+if [ "$threads" = 2 ]; then
+  echo ",$models," | grep -q ",lstm," && "${bench[@]}" --scaling lstm --out "$out/scaling.json"
+  for m in ${big//,/ }; do "${bench[@]}" --scaling "$m" --out "$out/scaling-$m.json"; done
 fi
 
 if [ -z "${SKIP_ONNXRUNTIME:-}" ]; then

@@ -382,12 +382,14 @@ static void ProfileBig()
 // rounds), so the machine's drifting load falls on both alike; the ratio of each round's adjacent pair is kept.
 JsonObject Scaling(string name)
 {
-    const int Rounds = 15;
-    int vocab = name is "simplernn-onehot" or "embedding-simplernn" ? 300 : 500;
-    var (tokens, labels) = Load(Path.Combine(dataDir, $"synth_v{vocab}.bin"), 100);
-    var x = Inputs(tokens, 0, Train, 100, name == "simplernn-onehot" ? vocab : 0);
-    var y = new Tensor(Train);
-    for (int i = 0; i < Train; i++) y.Span[i] = labels[i];
+    // the large models: 20-step blocks of their data (an epoch is ~100× a chapter epoch), fewer rounds
+    bool big = IsBig(name);
+    int rounds = big ? 7 : 15, rows = big ? 20 * Batch : Train;
+    var (vocab, steps) = Shape(name);
+    var (tokens, labels) = Load(DataFile(dataDir, name), steps);
+    var x = Inputs(tokens, 0, rows, steps, IsOneHot(name) ? vocab : 0);
+    var y = new Tensor(rows);
+    for (int i = 0; i < rows; i++) y.Span[i] = labels[i];
     using var one = NewModel(name, 1);
     using var two = NewModel(name, 2);
     foreach (var model in new[] { one, two })
@@ -402,7 +404,7 @@ JsonObject Scaling(string name)
         return clock.Elapsed.TotalSeconds;
     }
     List<double> oneThread = [], twoThreads = [], ratios = [];
-    for (int r = 0; r < Rounds; r++)
+    for (int r = 0; r < rounds; r++)
     {
         oneThread.Add(Epoch(one));
         twoThreads.Add(Epoch(two));
@@ -410,7 +412,7 @@ JsonObject Scaling(string name)
     }
     double ratio = Median(ratios);
     Console.WriteLine($"{name}: 1 thread median {Median(oneThread):F3} s, 2 threads median {Median(twoThreads):F3} s; "
-        + $"2-thread speed-up, median of {Rounds} adjacent pairs: {ratio:F2}x (pairs {ratios.Min():F2}-{ratios.Max():F2})");
+        + $"2-thread speed-up, median of {rounds} adjacent pairs: {ratio:F2}x (pairs {ratios.Min():F2}-{ratios.Max():F2})");
     return new JsonObject
     {
         ["model"] = name,
