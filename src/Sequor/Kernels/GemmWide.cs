@@ -20,9 +20,12 @@ namespace Sequor;
 internal static class GemmWide
 {
     public const int MinimumColumns = 64;
-    private const int Panel = 32, RowBlock = 64, DepthBlock = 256;
+    private const int RowBlock = 64, DepthBlock = 256;
 
-    /// <summary>Columns [0, n − n mod 32) of C (=|+=) a·B, a(i, p) = a[i·strideI + p·strideP]; returns how many it did.</summary>
+    // a register block is two vectors wide: 32 floats (16 doubles in the gradient-check build)
+    private static int Panel => 2 * Vector512<Real>.Count;
+
+    /// <summary>Columns [0, n − n mod <see cref="Panel"/>) of C (=|+=) a·B, a(i, p) = a[i·strideI + p·strideP]; returns how many it did.</summary>
     public static int Multiply(int m, int n, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
         ref Real c, int ldc, bool accumulate, bool fromRow, ref Real row)
     {
@@ -39,7 +42,7 @@ internal static class GemmWide
                 ref Real aChunk = ref Unsafe.Add(ref a, i0 * strideI + p0 * strideP);
                 if (blocked > 0)
                     for (int j = 0; j < columns; j += Panel)
-                        Panel32(blocked, kc, ref aChunk, strideI, strideP, ref Unsafe.Add(ref bChunk, j), ldb,
+                        TwoVectorPanel(blocked, kc, ref aChunk, strideI, strideP, ref Unsafe.Add(ref bChunk, j), ldb,
                             ref Unsafe.Add(ref c, i0 * ldc + j), ldc, load, bias, ref Unsafe.Add(ref row, j));
                 for (int i = blocked; i < rows; i++)
                     SingleRow(columns, kc, ref Unsafe.Add(ref aChunk, i * strideI), strideP, ref bChunk, ldb,
@@ -49,12 +52,12 @@ internal static class GemmWide
         return columns;
     }
 
-    // One 32-wide column panel for `rows` rows (a multiple of 4): 8-row blocks, then 4.
+    // One column panel two vectors wide (32 floats) for `rows` rows (a multiple of 4): 8-row blocks, then 4.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel32(int rows, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
+    private static void TwoVectorPanel(int rows, int k, ref Real a, int strideI, int strideP, ref Real b, int ldb,
         ref Real c, int ldc, bool load, bool bias, ref Real row)
     {
-        const int half = 16;
+        nuint half = (nuint)Vector512<Real>.Count;
         var start0 = bias ? Vector512.LoadUnsafe(ref row) : Vector512<Real>.Zero;
         var start1 = bias ? Vector512.LoadUnsafe(ref row, half) : Vector512<Real>.Zero;
         int i = 0;
@@ -147,16 +150,17 @@ internal static class GemmWide
     }
 
     /// <summary>
-    /// One row of C over <paramref name="columns"/> (a multiple of 32): 128 columns at a time in 8 accumulators, as
+    /// One row of C over <paramref name="columns"/> (a multiple of <see cref="Panel"/>): 128 columns at a time in 8 accumulators, as
     /// many independent FMA chains as the 8-row block has, so a lone row (a batch of one at serving time, a shard's last
     /// rows) is not bound by the FMA latency of 2 chains; then 32 at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SingleRow(int columns, int k, ref Real a, int strideP, ref Real b, int ldb, ref Real c, bool load, bool bias, ref Real row)
     {
-        const int w = 16;
+        int width = Vector512<Real>.Count;
+        nuint w = (nuint)width;
         int j = 0;
-        for (; j + 8 * w <= columns; j += 8 * w)
+        for (; j + 8 * width <= columns; j += 8 * width)
         {
             ref Real cj = ref Unsafe.Add(ref c, j);
             ref Real rj = ref Unsafe.Add(ref row, j);
@@ -191,11 +195,11 @@ internal static class GemmWide
             x0.StoreUnsafe(ref cj); x1.StoreUnsafe(ref cj, w); x2.StoreUnsafe(ref cj, 2 * w); x3.StoreUnsafe(ref cj, 3 * w);
             x4.StoreUnsafe(ref cj, 4 * w); x5.StoreUnsafe(ref cj, 5 * w); x6.StoreUnsafe(ref cj, 6 * w); x7.StoreUnsafe(ref cj, 7 * w);
         }
-        for (; j < columns; j += 2 * w)
+        for (; j < columns; j += 2 * width)
         {
             ref Real cj = ref Unsafe.Add(ref c, j);
             var x0 = load ? Vector512.LoadUnsafe(ref cj) : bias ? Vector512.LoadUnsafe(ref row, (nuint)j) : Vector512<Real>.Zero;
-            var x1 = load ? Vector512.LoadUnsafe(ref cj, w) : bias ? Vector512.LoadUnsafe(ref row, (nuint)(j + w)) : Vector512<Real>.Zero;
+            var x1 = load ? Vector512.LoadUnsafe(ref cj, w) : bias ? Vector512.LoadUnsafe(ref row, (nuint)j + w) : Vector512<Real>.Zero;
             ref Real ap = ref a;
             ref Real bp = ref Unsafe.Add(ref b, j);
             for (int p = 0; p < k; p++)

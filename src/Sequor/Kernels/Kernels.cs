@@ -91,9 +91,10 @@ public static partial class Kernels
         }
     }
 
-    /// <summary>sums = Σ_r matrix[r, :] over <paramref name="rows"/> rows of width n (row stride ld).</summary>
+    /// <summary>sums (=|+=) Σ_r matrix[r, :] over <paramref name="rows"/> rows of width n (row stride ld), rows in order
+    /// (with <paramref name="accumulate"/>, starting from the sums given).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
+    internal static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums, bool accumulate = false)
     {
         sums = sums[..n];
         int width = Vector256<Real>.Count;
@@ -103,6 +104,14 @@ public static partial class Kernels
             ref Real m = ref MemoryMarshal.GetReference(matrix);
             Vector256<Real> s0 = default, s1 = default, s2 = default, s3 = default;
             int vectors = n / width;
+            if (accumulate)
+            {
+                ref Real start = ref MemoryMarshal.GetReference(sums);
+                s0 = Vector256.LoadUnsafe(ref start);
+                if (vectors > 1) s1 = Vector256.LoadUnsafe(ref start, (nuint)width);
+                if (vectors > 2) s2 = Vector256.LoadUnsafe(ref start, (nuint)(2 * width));
+                if (vectors > 3) s3 = Vector256.LoadUnsafe(ref start, (nuint)(3 * width));
+            }
             for (int r = 0; r < rows; r++)
             {
                 ref Real row = ref Unsafe.Add(ref m, r * ld);
@@ -118,7 +127,7 @@ public static partial class Kernels
             if (vectors > 3) s3.StoreUnsafe(ref d, (nuint)(3 * width));
             return;
         }
-        sums.Clear();
+        if (!accumulate) sums.Clear();
         for (int r = 0; r < rows; r++) Add(sums, matrix.Slice(r * ld, n), sums);
     }
 

@@ -28,11 +28,11 @@ internal static class KernelsReference
         for (int i = 0; i < z.Length; i++) z[i] = x[i] * y[i];
     }
 
-    public static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums)
+    public static void ColumnSums(ReadOnlySpan<Real> matrix, int rows, int n, int ld, Span<Real> sums, bool accumulate = false)
     {
         for (int j = 0; j < n; j++)
         {
-            Real sum = 0;
+            Real sum = accumulate ? sums[j] : 0;
             for (int r = 0; r < rows; r++) sum += matrix[r * ld + j];
             sums[j] = sum;
         }

@@ -21,6 +21,7 @@ internal sealed class RecurrentProjection
     private readonly Tensor timeMajorInput = new(0, 0, 0);  // [T, B, F]: X or X̃ for the product; ∂X scratch in backward
     private readonly Tensor inputGradient = new(0, 0, 0);   // [B, T, F]
     private readonly Tensor foldedTable = new(0, 0);        // [V, G·H]: E·W + b in forward, its gradient ∂Q in backward
+    private readonly Tensor transposedKernel = new(0, 0);   // [G·H, F]: Wᵀ for the ∂X of BackwardBlock
     private int[] oneHotIndex = [];     // per time-major row: the column of its single 1 (the token id), −1 for none
     private int[] batchMajorIndex = []; // FindOneHotRows' answer in the input's own row order
     private long foldedTablePass;       // the inference pass whose E·W + b foldedTable holds (0: none)
@@ -81,12 +82,45 @@ internal sealed class RecurrentProjection
         else Gemm.MultiplyAddBias(batch * timesteps, width, features, timeMajor, features, w, width, bias, p.Span, width);
     }
 
+    /// <summary>Whether ∂W and ∂X are products with ∂P row by row (X̃ is a dense time-major buffer), so that
+    /// <see cref="BackwardBlock"/> can form them a block of times at a time during the reverse loop.</summary>
+    public bool DenseInBlocks => !folded && !oneHot;
+
+    private bool InputGradientWanted(LayerPlan plan) => !(plan.InputIsData || idsInput);
+
     /// <summary>
-    /// ∂W from ∂P, then ∂X: null when nothing takes it (data, ids, or an Embedding that got its ∂E here), time-major
-    /// [T, B, F] for a layer that handed its states over, else [B, T, F].
+    /// ∂W (+)= X̃ᵀ·∂P and ∂X = ∂P·Wᵀ over the rows of times [<paramref name="firstTime"/>, + <paramref name="times"/>)
+    /// (<see cref="DenseInBlocks"/> only): the reverse loop calls it while those rows of ∂P are still in cache.
     /// </summary>
-    public Tensor? Backward(ReadOnlySpan<Real> dp, LayerPlan plan, Weight kernel)
+    public void BackwardBlock(ReadOnlySpan<Real> dp, LayerPlan plan, Weight kernel, int firstTime, int times, bool accumulate)
     {
+        int f = features, first = firstTime * batch, rows = times * batch;
+        var dpBlock = dp[(first * width)..];
+        var x = handedOver && dropMask is null ? input.Span : timeMajorInput.Span;
+        Gemm.Multiply(true, false, f, width, rows, x[(first * f)..], f, dpBlock, width, kernel.Gradient.Span, width, accumulate);
+        if (!InputGradientWanted(plan)) return;
+        // ∂X in time order into the input copy (those rows of X̃ are no longer needed), with Wᵀ laid out once per pass
+        var wt = transposedKernel.Span;
+        if (!accumulate)
+        {
+            wt = transposedKernel.Reshape(width, f).Span;
+            var w = kernel.Value.Span;
+            for (int i = 0; i < f; i++)
+                for (int j = 0; j < width; j++) wt[j * f + i] = w[i * width + j];
+        }
+        timeMajorInput.Reshape(timesteps, batch, f);  // keeps the values: X̃ of the blocks still to come
+        Gemm.Multiply(false, false, rows, f, width, dpBlock, width, wt, f, timeMajorInput.Span[(first * f)..], f, false);
+    }
+
+    /// <summary>
+    /// ∂W from ∂P, then ∂X (unless <see cref="BackwardBlock"/> formed both already: <paramref name="blocksDone"/>): null
+    /// when nothing takes ∂X (data, ids, or an Embedding that got its ∂E here), time-major [T, B, F] for a layer that
+    /// handed its states over, else [B, T, F].
+    /// </summary>
+    public Tensor? Backward(ReadOnlySpan<Real> dp, LayerPlan plan, Weight kernel, bool blocksDone)
+    {
+        if (blocksDone)
+            return InputGradientWanted(plan) ? FinishInputGradient(plan) : null;
         if (folded)
         {
             var embedding = plan.Table!;
@@ -103,12 +137,19 @@ internal sealed class RecurrentProjection
             var x = handedOver && dropMask is null ? input.Span : timeMajorInput.Span;
             Gemm.Multiply(true, false, features, width, batch * timesteps, x, features, dp, width, kernel.Gradient.Span, width, false);
         }
-        if (plan.InputIsData || idsInput) return null;
+        if (!InputGradientWanted(plan)) return null;
 
         // ∂X in time order into the input copy (no longer needed)
         int f = features;
         timeMajorInput.Reshape(timesteps, batch, f);
         Gemm.Multiply(false, true, batch * timesteps, f, width, dp, width, kernel.Value.Span, width, timeMajorInput.Span, f, false);
+        return FinishInputGradient(plan);
+    }
+
+    // ∂X (time-major in timeMajorInput) ⊙ m_x, handed to the previous layer in the form it takes
+    private Tensor? FinishInputGradient(LayerPlan plan)
+    {
+        int f = features;
         if (handedOver)
         {
             if (dropMask is not null)

@@ -114,6 +114,33 @@ public class LayerGradientTests
         GradientCheck.Check(layer, [Batch, Steps, Features], mask: mask, training: option.Contains("dropout"));
     }
 
+    public static IEnumerable<object[]> WideCasesByKernels() => KernelChoices.Cross(FusedCases());
+
+    /// <summary>
+    /// Wide layers (G·H ≥ 64) form ∂U, ∂W, the biases and ∂X in blocks of time during the reverse loop (Recurrent's
+    /// BlockSteps): here blocks of 16 rows, so 5 steps of the 3 rows, 10 steps in two blocks, every option crossing
+    /// the boundary.
+    /// </summary>
+    [Theory, MemberData(nameof(WideCasesByKernels))]
+    public void WideRecurrentGradientsFormedInBlocksMatchCentralDifferences(KernelChoice kernels, string cell, string option)
+    {
+        using var _ = KernelChoices.Use(kernels);
+        bool sequences = option is "go_backwards_sequences" or "mask_sequences";
+        bool backwards = option.StartsWith("go_backwards");
+        double dropout = option == "dropout" ? 0.3 : 0, recurrentDropout = option == "recurrent_dropout" ? 0.4 : 0;
+        bool bias = option != "no_bias";
+        Recurrent layer = cell switch
+        {
+            "simple_rnn" => new SimpleRNN(64, null, bias, dropout, recurrentDropout, sequences, backwards),
+            "lstm" => new LSTM(16, null, null, bias, dropout, recurrentDropout, sequences, backwards),
+            _ => new GRU(24, null, null, bias, dropout, recurrentDropout, sequences, backwards, resetAfter: true),
+        };
+        layer.BlockRows = 16;
+        const int steps = 10;
+        var mask = option.StartsWith("mask") ? GradientCheck.Mask(Batch, steps) : null;
+        GradientCheck.Check(layer, [Batch, steps, Features], mask: mask, training: option.Contains("dropout"));
+    }
+
     /// <summary>Units equal to one vector (4 doubles here, 8 floats in the shipped build): the LSTM's folded step kernel.</summary>
     public static IEnumerable<object[]> OneVectorCases() =>
         KernelChoices.Cross(new[] { "default", "go_backwards_sequences", "recurrent_dropout", "mask_sequences" }.Select(o => new object[] { o }));

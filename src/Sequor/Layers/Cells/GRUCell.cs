@@ -192,22 +192,23 @@ internal sealed class GRUCell(int units, Activation activation, Activation recur
         }
     }
 
-    public override void WeightGradients(StepBuffers s)
+    public override void WeightGradients(StepBuffers s, int firstTime, int times, bool accumulate)
     {
-        int h = Units, rows = s.Batch * s.Timesteps;
-        var dp = s.ProjectionGradient.Span;
+        int h = Units, first = firstTime * s.Batch, rows = times * s.Batch;
+        var dp = s.ProjectionGradient.Span[(first * 3 * h)..];
+        var hIn = s.RecurrentInput.Span[(first * h)..];
         var du = RecurrentKernel.Gradient.Span;
         if (resetAfter)
         {
-            var dq = recurrentGradient.Span;
-            Gemm.Multiply(true, false, h, 3 * h, rows, s.RecurrentInput.Span, h, dq, 3 * h, du, 3 * h, false);
+            var dq = recurrentGradient.Span[(first * 3 * h)..];
+            Gemm.Multiply(true, false, h, 3 * h, rows, hIn, h, dq, 3 * h, du, 3 * h, accumulate);
             if (Bias is null) return;
-            Kernels.ColumnSums(dp, rows, 3 * h, 3 * h, Bias.Gradient.Span[..(3 * h)]);
-            Kernels.ColumnSums(dq, rows, 3 * h, 3 * h, Bias.Gradient.Span[(3 * h)..]);
+            Kernels.ColumnSums(dp, rows, 3 * h, 3 * h, Bias.Gradient.Span[..(3 * h)], accumulate);
+            Kernels.ColumnSums(dq, rows, 3 * h, 3 * h, Bias.Gradient.Span[(3 * h)..], accumulate);
             return;
         }
-        Gemm.Multiply(true, false, h, 2 * h, rows, s.RecurrentInput.Span, h, dp, 3 * h, du, 3 * h, false);
-        Gemm.Multiply(true, false, h, h, rows, recurrentPart.Span, h, dp[(2 * h)..], 3 * h, du[(2 * h)..], 3 * h, false);
-        if (Bias is not null) Kernels.ColumnSums(dp, rows, 3 * h, 3 * h, Bias.Gradient.Span);
+        Gemm.Multiply(true, false, h, 2 * h, rows, hIn, h, dp, 3 * h, du, 3 * h, accumulate);
+        Gemm.Multiply(true, false, h, h, rows, recurrentPart.Span[(first * h)..], h, dp[(2 * h)..], 3 * h, du[(2 * h)..], 3 * h, accumulate);
+        if (Bias is not null) Kernels.ColumnSums(dp, rows, 3 * h, 3 * h, Bias.Gradient.Span, accumulate);
     }
 }

@@ -134,11 +134,11 @@ internal sealed class LSTMCell(int units, Activation activation, Activation recu
         }
     }
 
-    public override void WeightGradients(StepBuffers s)
+    public override void WeightGradients(StepBuffers s, int firstTime, int times, bool accumulate)
     {
-        int width = 4 * Units;
-        var dp = s.ProjectionGradient.Span;
-        Gemm.Multiply(true, false, Units, width, s.Batch * s.Timesteps, s.RecurrentInput.Span, Units, dp, width, RecurrentKernel.Gradient.Span, width, false);
-        if (Bias is not null) Kernels.ColumnSums(dp, s.Batch * s.Timesteps, width, width, Bias.Gradient.Span);
+        int width = 4 * Units, first = firstTime * s.Batch, rows = times * s.Batch;
+        var dp = s.ProjectionGradient.Span[(first * width)..];
+        Gemm.Multiply(true, false, Units, width, rows, s.RecurrentInput.Span[(first * Units)..], Units, dp, width, RecurrentKernel.Gradient.Span, width, accumulate);
+        if (Bias is not null) Kernels.ColumnSums(dp, rows, width, width, Bias.Gradient.Span, accumulate);
     }
 }

@@ -62,8 +62,12 @@ internal abstract class RecurrentCell(int units, Activation activation, Activati
     /// </summary>
     public abstract void Backward(StepBuffers s, int t, int previousTime);
 
-    /// <summary>Gradients of the recurrent kernel and the bias, from the filled ∂P and h̃ (∂W is the loop's).</summary>
-    public abstract void WeightGradients(StepBuffers s);
+    /// <summary>
+    /// Gradients of the recurrent kernel and the bias (∂W is the projection's) from the rows of times
+    /// [<paramref name="firstTime"/>, <paramref name="firstTime"/> + <paramref name="times"/>) of the filled ∂P and h̃;
+    /// with <paramref name="accumulate"/> added to what earlier blocks of times left (see <see cref="Recurrent"/>).
+    /// </summary>
+    public abstract void WeightGradients(StepBuffers s, int firstTime, int times, bool accumulate);
 
     /// <summary>
     /// True when <see cref="Backward"/> itself leaves ∂ wrt the incoming states in the state gradients for the next

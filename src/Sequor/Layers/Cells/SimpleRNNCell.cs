@@ -56,10 +56,11 @@ internal sealed class SimpleRNNCell(int units, Activation activation, bool useBi
         }
     }
 
-    public override void WeightGradients(StepBuffers s)
+    public override void WeightGradients(StepBuffers s, int firstTime, int times, bool accumulate)
     {
-        var dp = s.ProjectionGradient.Span;
-        Gemm.Multiply(true, false, Units, Units, s.Batch * s.Timesteps, s.RecurrentInput.Span, Units, dp, Units, RecurrentKernel.Gradient.Span, Units, false);
-        if (Bias is not null) Kernels.ColumnSums(dp, s.Batch * s.Timesteps, Units, Units, Bias.Gradient.Span);
+        int first = firstTime * s.Batch * Units, rows = times * s.Batch;
+        var dp = s.ProjectionGradient.Span[first..];
+        Gemm.Multiply(true, false, Units, Units, rows, s.RecurrentInput.Span[first..], Units, dp, Units, RecurrentKernel.Gradient.Span, Units, accumulate);
+        if (Bias is not null) Kernels.ColumnSums(dp, rows, Units, Units, Bias.Gradient.Span, accumulate);
     }
 }
