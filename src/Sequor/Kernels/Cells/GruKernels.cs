@@ -12,7 +12,9 @@ namespace Sequor;
 internal static class GruKernels
 {
     /// <summary>
-    /// q = step[b] + b_h into q[b]; z, r = σ(p + q), n = tanh(p_h + r ⊙ q_h) into g[b]; h = z ⊙ h_prev + (1 − z) ⊙ n.
+    /// q = step[b] + b_h; z, r = σ(p + q), n = tanh(p_h + r ⊙ q_h) into g[b]; h = z ⊙ h_prev + (1 − z) ⊙ n. Of q only
+    /// q_h (its third block, in q[b]) is stored: the backward step reads nothing else of it. g may be P itself (each
+    /// column of P is read before its gate is written), which keeps a step's working set in cache.
     /// step [B, 3H] holds h̃·U; <paramref name="recurrentBias"/> is b_h (3H values) or empty.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -46,8 +48,6 @@ internal static class GruKernels
                     qr += Load(ref bh, h + j);
                     qh += Load(ref bh, 2 * h + j);
                 }
-                Store(qz, ref q, j);
-                Store(qr, ref q, h + j);
                 Store(qh, ref q, 2 * h + j);
                 var z = VectorMath.Sigmoid(Load(ref p, j) + qz);
                 var r = VectorMath.Sigmoid(Load(ref p, h + j) + qr);
@@ -140,8 +140,6 @@ internal static class GruKernels
                     qr += LoadWide(ref bh, h + j);
                     qh += LoadWide(ref bh, 2 * h + j);
                 }
-                StoreWide(qz, ref q, j);
-                StoreWide(qr, ref q, h + j);
                 StoreWide(qh, ref q, 2 * h + j);
                 var z = VectorMath.Sigmoid(LoadWide(ref p, j) + qz);
                 var r = VectorMath.Sigmoid(LoadWide(ref p, h + j) + qr);

@@ -22,8 +22,8 @@ namespace Sequor.Layers;
 internal sealed class GRUCell(int units, Activation activation, Activation recurrentActivation, bool useBias, bool resetAfter)
     : RecurrentCell(units, activation, recurrentActivation, useBias)
 {
-    private readonly Tensor gates = new(0, 0, 0);              // [T, B, 3H]: z, r, n after their activations
-    private readonly Tensor recurrentPart = new(0, 0, 0);      // after: q = h̃·U + b_h [T, B, 3H]; before: r ⊙ h̃ [T, B, H]
+    private readonly Tensor gates = new(0, 0, 0);              // [T, B, 3H]: z, r, n after their activations (reference step; the fast kernels keep them in P)
+    private readonly Tensor recurrentPart = new(0, 0, 0);      // after: q = h̃·U + b_h [T, B, 3H] (fast kernels: q_h only); before: r ⊙ h̃ [T, B, H]
     private readonly Tensor recurrentGradient = new(0, 0, 0);  // after: ∂q [T, B, 3H]
     private readonly Tensor resetGradient = new(0, 0);         // before: ∂(r ⊙ h̃) of one step [B, H]
 
@@ -37,7 +37,7 @@ internal sealed class GRUCell(int units, Activation activation, Activation recur
 
     public override void Resize(StepBuffers s)
     {
-        gates.Reshape(s.Timesteps, s.Batch, 3 * Units);
+        gates.Reshape(s.Timesteps, s.Batch, FastResetAfter ? 0 : 3 * Units);  // the fast kernels keep the gates in P
         recurrentPart.Reshape(s.Timesteps, s.Batch, resetAfter ? 3 * Units : Units);
         recurrentGradient.Reshape(s.Timesteps, s.Batch, resetAfter ? 3 * Units : 0);
         resetGradient.Reshape(s.Batch, Units);
@@ -54,7 +54,7 @@ internal sealed class GRUCell(int units, Activation activation, Activation recur
         s.Product(s.RecurrentInput, t, h, RecurrentKernel.Value.Span, 3 * h, 3 * h, s.StepProduct.Span, false);
         if (FastResetAfter)
             GruKernels.ResetAfterForward(s.Batch, h, ref Rows.At(s.StepProduct, 0, 0, 1, 3 * h), Bias is null ? default : Bias.Value.Span[(3 * h)..],
-                ref s.RowRef(recurrentPart, 0, t, 3 * h), ref s.RowRef(s.Projection, 0, t, 3 * h), ref s.RowRef(gates, 0, t, 3 * h),
+                ref s.RowRef(recurrentPart, 0, t, 3 * h), ref s.RowRef(s.Projection, 0, t, 3 * h), ref s.RowRef(s.Projection, 0, t, 3 * h),
                 ref s.StateRef(0, 0, previousTime), s.StateStride(previousTime), ref s.StateRef(0, 0, t));
         else ReferenceForwardResetAfter(s, t, previousTime);
     }
@@ -121,7 +121,7 @@ internal sealed class GRUCell(int units, Activation activation, Activation recur
         if (FastResetAfter)
         {
             GruKernels.ResetAfterBackward(s.Batch, h, s.ActiveRows(t), ref s.RowRef(s.ProjectionGradient, 0, t, 3 * h),
-                ref s.RowRef(recurrentGradient, 0, t, 3 * h), ref s.RowRef(gates, 0, t, 3 * h), ref s.RowRef(recurrentPart, 0, t, 3 * h),
+                ref s.RowRef(recurrentGradient, 0, t, 3 * h), ref s.RowRef(s.Projection, 0, t, 3 * h), ref s.RowRef(recurrentPart, 0, t, 3 * h),
                 ref s.StateRef(0, 0, previousTime), s.StateStride(previousTime), ref s.StateGradientRef(0, 0), ref s.PreviousStateGradientRef(0, 0));
             s.Product(recurrentGradient, t, 3 * h, s.TransposedRecurrentKernel.Span, h, h, s.RecurrentInputGradient.Span, false);
             return;
