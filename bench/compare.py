@@ -58,8 +58,8 @@ def faster(m, key, peers, better):
 
 
 print(f"machine: {machine.get('cpu', '?')}, threads {machine.get('threads_used', '?')}, {machine.get('simd', '?')} host"
-      + (f", {machine['kernel_simd_bits']}-bit kernels" if 'kernel_simd_bits' in machine else '')
-      + (f" ({machine['lstm_step_simd_bits']}-bit LSTM step)" if 'lstm_step_simd_bits' in machine else ''))
+      + (f", {machine['kernels']} kernels" if 'kernels' in machine else '')
+      + (f" ({machine['lstm_step_simd_bits']}-bit LSTM step)" if 'lstm_step_simd_bits' in machine and 'kernels' not in machine else ''))
 print()
 print("Training, seconds per epoch (B/step: Sequor's managed bytes allocated per training step)")
 print()

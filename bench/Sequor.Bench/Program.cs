@@ -64,12 +64,10 @@ var machine = new JsonObject
     ["cpu"] = CpuModel(),
     ["logical_processors"] = Environment.ProcessorCount,
     ["threads_used"] = threads,
-    // What the host offers and what Sequor's kernels use (Kernels.Choice, SEQUOR_KERNELS): Vector256 (8 floats)
-    // throughout, and 512-bit registers in the chapter LSTM's step and wide GEMM columns under Vector512.
+    // What the host offers and which kernels ran (Kernels.Choice, SEQUOR_KERNELS): vector512 is the 256-bit kernels
+    // with 512-bit registers where they help (the cells' steps, the GEMM's wide blocks), vector256 those alone.
     ["simd"] = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "SSE/NEON",
     ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
-    ["kernel_simd_bits"] = Vector256.IsHardwareAccelerated ? 256 : 128,
-    ["lstm_step_simd_bits"] = Kernels.Choice switch { KernelChoice.Vector512 => 512, KernelChoice.Vector256 => 256, _ => 32 },
     ["kernels"] = Kernels.Name(Kernels.Choice),
     ["fma"] = System.Runtime.Intrinsics.X86.Fma.IsSupported,
     ["runtime"] = Environment.Version.ToString(),
@@ -98,7 +96,7 @@ if (scalingModel is not null)
     File.WriteAllText(outPath, scaling.ToJsonString(writeOptions));
     return 0;
 }
-Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernel_simd_bits"]}-bit kernels ({machine["lstm_step_simd_bits"]}-bit LSTM step)");
+Console.WriteLine($"Sequor bench: {machine["cpu"]}, {threads} thread(s) of {Environment.ProcessorCount}, {machine["simd"]} host, {machine["kernels"]} kernels");
 Console.WriteLine($"{"model",-22} {"train s/epoch",14} {"samples",-24} {"infer seq/s",12} {"B/step",8}");
 var results = new JsonArray();
 foreach (var name in names)

@@ -8,8 +8,8 @@ namespace Sequor;
 /// General matrix product C (=|+=) op(A)·op(B) for the engine: op(A) is m×k, op(B) is k×n, row-major
 /// with leading dimensions (so every other column block of a <c>[rows, G·H]</c> buffer is a matrix with ld = G·H).
 /// Register-blocked along the contiguous output row in 256-bit vectors, with 512-bit column blocks under
-/// <see cref="KernelChoice.Vector512"/>; under <see cref="KernelChoice.Reference"/> it is <see cref="GemmReference"/>,
-/// the plain loop the blocked code is tested against.
+/// <see cref="KernelChoice.Vector512"/> (32-wide ones here, and <see cref="GemmWide"/> for C at least 64 wide); under
+/// <see cref="KernelChoice.Reference"/> it is <see cref="GemmReference"/>, the plain loop the blocked code is tested against.
 /// </summary>
 internal static class Gemm
 {

@@ -13,8 +13,9 @@ public enum KernelChoice
     /// <summary>256-bit vectors (AVX2, or the runtime's emulation): the fused cell steps and the blocked GEMM.</summary>
     Vector256,
 
-    /// <summary>As <see cref="Vector256"/>, with 512-bit registers where they help (the 8-unit LSTM step, wide GEMM
-    /// columns). Per lane the same operations as <see cref="Vector256"/>: the same bits.</summary>
+    /// <summary>As <see cref="Vector256"/>, with 512-bit registers where they help (the 8-unit LSTM step, the LSTM and
+    /// GRU steps for units a multiple of 16, wide GEMM blocks). Per lane the same operations as <see cref="Vector256"/>:
+    /// the same bits.</summary>
     Vector512,
 }
 
