@@ -491,11 +491,7 @@ internal static class Gemm
     {
         var scratch = transposeScratch;
         if (scratch is null || scratch.Length < n * k) transposeScratch = scratch = new Real[Math.Max(n * k, 1024)];
-        for (int jj = 0; jj < n; jj++)
-        {
-            var row = b.Slice(jj * ldb, k);
-            for (int p = 0; p < k; p++) scratch[p * n + jj] = row[p];
-        }
+        Kernels.Transpose(b, n, k, ldb, scratch);
         Blocked(m, n, k, ref a, strideI, strideP, ref MemoryMarshal.GetArrayDataReference(scratch), n, ref c, ldc, accumulate, false, ref c);
     }
 

@@ -91,6 +91,17 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>transposed [columns, rows] = matrixᵀ for a [rows, columns] matrix of row stride ld: the layouts that
+    /// turn a product with Wᵀ or Uᵀ into a plain one.</summary>
+    internal static void Transpose(ReadOnlySpan<Real> matrix, int rows, int columns, int ld, Span<Real> transposed)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            var row = matrix.Slice(i * ld, columns);
+            for (int j = 0; j < columns; j++) transposed[j * rows + i] = row[j];
+        }
+    }
+
     /// <summary>sums (=|+=) Σ_r matrix[r, :] over <paramref name="rows"/> rows of width n (row stride ld), rows in order
     /// (with <paramref name="accumulate"/>, starting from the sums given).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -14,7 +14,7 @@ namespace Sequor.Layers;
 ///   h̃ = h_prev ⊙ m_h               recurrent dropout, one mask [B, H] for all steps
 ///   state_t = cell(P[:, t], h̃, state_prev)
 ///   masked step (mask[b, t] = 0): state_t = state_prev, output_t = output_prev (or 0 under Bidirectional)
-/// ∂W = X̃ᵀ·∂P,   ∂X = (∂P·Wᵀ) ⊙ m_x       after the reverse loop, again one GEMM each
+/// ∂W = X̃ᵀ·∂P,   ∂X = (∂P·Wᵀ) ⊙ m_x       one GEMM each over the pass, or per block of steps (BlockSteps)
 /// </code>
 /// Shapes: [B, T, F] → [B, H], or [B, T, H] with returnSequences (in processing order, so reversed in time with
 /// goBackwards, as Keras). Legend: B batch, T timesteps, F input features, H units, G gate blocks.
@@ -161,14 +161,15 @@ public abstract class Recurrent : Layer
     }
 
     /// <summary>
-    /// Steps per block of the weight gradients in the reverse loop: for wide layers (G·H ≥ 64) ∂U, ∂W, the biases and
-    /// ∂X are formed every ~256 rows of ∂P while those rows are in cache, instead of streaming all of ∂P (13 MB for a
-    /// 32-row shard of LSTM(128) over 200 steps) from memory three times after the loop. Sums then run over the blocks
-    /// from the last one back, a fixed order for a given shape, so results stay the same for any thread count and
-    /// kernel choice. Narrower layers (the chapter's) keep one block, the whole pass, in time order.
+    /// Steps per block of the weight gradients in the reverse loop: for wide layers (G·H ≥ 64, the products that take
+    /// <see cref="GemmWide"/>) ∂U, ∂W, the biases and ∂X are formed every ~256 rows of ∂P while those rows are in cache,
+    /// instead of streaming all of ∂P (13 MB for a 32-row shard of LSTM(128) over 200 steps) from memory three times
+    /// after the loop. Sums then run over the blocks from the last one back, a fixed order for a given shape, so results
+    /// stay the same for any thread count and kernel choice. Narrower layers (the chapter's), and the folded and one-hot
+    /// inputs, keep one block, the whole pass, in time order.
     /// </summary>
     private int BlockSteps(int batch) =>
-        Cell.Gates * Units >= 64 && projection.DenseInBlocks ? Math.Max(1, BlockRows / Math.Max(1, batch)) : Timesteps;
+        Cell.Gates * Units >= GemmWide.MinimumColumns && projection.DenseInBlocks ? Math.Max(1, BlockRows / Math.Max(1, batch)) : Timesteps;
 
     /// <summary>Rows of ∂P per block of <see cref="BlockSteps"/> (GemmWide's depth chunk); tests set it to compare
     /// blocked against whole-pass gradients.</summary>
@@ -180,7 +181,6 @@ public abstract class Recurrent : Layer
         int batch = s.Batch, units = Units, blockSteps = BlockSteps(batch);
         foreach (var g in s.StateGradients) g.Span.Clear();
         Cell.BeginBackward(s);
-        bool blocks = blockSteps < Timesteps;
         for (int step = Timesteps - 1; step >= 0; step--)
         {
             int t = TimeAt(step), previous = step == 0 ? -1 : TimeAt(step - 1);
@@ -206,7 +206,7 @@ public abstract class Recurrent : Layer
                 int count = Math.Min(blockSteps, Timesteps - step), firstTime = GoBackwards ? Timesteps - step - count : step;
                 bool accumulate = step + count < Timesteps;
                 Cell.WeightGradients(s, firstTime, count, accumulate);
-                if (blocks) projection.BackwardBlock(s.ProjectionGradient.Span, Plan, Cell.Kernel, firstTime, count, accumulate);
+                if (projection.DenseInBlocks) projection.BackwardBlock(s.ProjectionGradient.Span, Plan, Cell.Kernel, firstTime, count, accumulate);
             }
             if (Cell.HandsOverStateGradients(s)) continue;
 
@@ -225,7 +225,7 @@ public abstract class Recurrent : Layer
                 for (int k = 1; k < s.States.Length; k++) Rows.Copy(ref s.PreviousStateGradientRef(k, b), ref s.StateGradientRef(k, b), units);
             }
         }
-        return projection.Backward(s.ProjectionGradient.Span, Plan, Cell.Kernel, blocksDone: blocks);
+        return projection.Backward(s.ProjectionGradient.Span, Plan, Cell.Kernel);
     }
 
     internal override Tensor? OutputMask(Tensor input, Tensor? inputMask) => ReturnSequences ? inputMask : null;

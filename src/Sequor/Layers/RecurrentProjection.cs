@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Sequor.Layers;
 
 /// <summary>
-/// The input side of a recurrent layer: P = X̃·W (+ b) for every timestep at once, time-major [T, B, G·H], and after
-/// the reverse loop ∂W = X̃ᵀ·∂P and ∂X = (∂P·Wᵀ) ⊙ m_x. X arrives in the form the layer's <see cref="LayerPlan"/> says,
+/// The input side of a recurrent layer: P = X̃·W (+ b) for every timestep at once, time-major [T, B, G·H], and in or
+/// after the reverse loop ∂W = X̃ᵀ·∂P and ∂X = (∂P·Wᵀ) ⊙ m_x. X arrives in the form the layer's <see cref="LayerPlan"/> says,
 /// and each form has its cheaper product with the same sums:
 /// <list type="bullet">
 /// <item>[B, T, F] floats: copied time-major (⊙ m_x) once, one GEMM. One-hot rows (found by a scan) or one-hot
@@ -82,8 +82,8 @@ internal sealed class RecurrentProjection
         else Gemm.MultiplyAddBias(batch * timesteps, width, features, timeMajor, features, w, width, bias, p.Span, width);
     }
 
-    /// <summary>Whether ∂W and ∂X are products with ∂P row by row (X̃ is a dense time-major buffer), so that
-    /// <see cref="BackwardBlock"/> can form them a block of times at a time during the reverse loop.</summary>
+    /// <summary>Whether ∂W and ∂X are products with ∂P row by row (X̃ is a dense time-major buffer): then the reverse
+    /// loop forms them with <see cref="BackwardBlock"/>, a block of times at a time (one block: the whole pass).</summary>
     public bool DenseInBlocks => !folded && !oneHot;
 
     private bool InputGradientWanted(LayerPlan plan) => !(plan.InputIsData || idsInput);
@@ -100,26 +100,20 @@ internal sealed class RecurrentProjection
         Gemm.Multiply(true, false, f, width, rows, x[(first * f)..], f, dpBlock, width, kernel.Gradient.Span, width, accumulate);
         if (!InputGradientWanted(plan)) return;
         // ∂X in time order into the input copy (those rows of X̃ are no longer needed), with Wᵀ laid out once per pass
+        if (!accumulate) Kernels.Transpose(kernel.Value.Span, f, width, width, transposedKernel.Reshape(width, f).Span);
         var wt = transposedKernel.Span;
-        if (!accumulate)
-        {
-            wt = transposedKernel.Reshape(width, f).Span;
-            var w = kernel.Value.Span;
-            for (int i = 0; i < f; i++)
-                for (int j = 0; j < width; j++) wt[j * f + i] = w[i * width + j];
-        }
         timeMajorInput.Reshape(timesteps, batch, f);  // keeps the values: X̃ of the blocks still to come
         Gemm.Multiply(false, false, rows, f, width, dpBlock, width, wt, f, timeMajorInput.Span[(first * f)..], f, false);
     }
 
     /// <summary>
-    /// ∂W from ∂P, then ∂X (unless <see cref="BackwardBlock"/> formed both already: <paramref name="blocksDone"/>): null
-    /// when nothing takes ∂X (data, ids, or an Embedding that got its ∂E here), time-major [T, B, F] for a layer that
-    /// handed its states over, else [B, T, F].
+    /// After the reverse loop: ∂W and ∂X of the folded and one-hot forms (the dense form's came from
+    /// <see cref="BackwardBlock"/>), and ∂X handed on: null when nothing takes it (data, ids, or an Embedding that got
+    /// its ∂E here), time-major [T, B, F] for a layer that handed its states over, else [B, T, F].
     /// </summary>
-    public Tensor? Backward(ReadOnlySpan<Real> dp, LayerPlan plan, Weight kernel, bool blocksDone)
+    public Tensor? Backward(ReadOnlySpan<Real> dp, LayerPlan plan, Weight kernel)
     {
-        if (blocksDone)
+        if (DenseInBlocks)
             return InputGradientWanted(plan) ? FinishInputGradient(plan) : null;
         if (folded)
         {
@@ -131,12 +125,7 @@ internal sealed class RecurrentProjection
             Gemm.Multiply(false, true, v, features, width, dTable, width, kernel.Value.Span, width, embedding.Table.Gradient.Span, features, false);
             return null;
         }
-        if (oneHot) Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, batch * timesteps), kernel.Gradient.Span);
-        else
-        {
-            var x = handedOver && dropMask is null ? input.Span : timeMajorInput.Span;
-            Gemm.Multiply(true, false, features, width, batch * timesteps, x, features, dp, width, kernel.Gradient.Span, width, false);
-        }
+        Kernels.ScatterAddRows(dp, width, oneHotIndex.AsSpan(0, batch * timesteps), kernel.Gradient.Span);
         if (!InputGradientWanted(plan)) return null;
 
         // ∂X in time order into the input copy (no longer needed)

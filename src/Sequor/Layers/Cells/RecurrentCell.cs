@@ -81,11 +81,8 @@ internal abstract class RecurrentCell(int units, Activation activation, Activati
     /// <summary>Called once before the reverse loop: lays out Uᵀ for the step products ∂h̃ = ∂z·Uᵀ.</summary>
     public void BeginBackward(StepBuffers s)
     {
-        var u = RecurrentKernel.Value.Span;
         int columns = Gates * Units;
-        var t = s.TransposedRecurrentKernel.Reshape(columns, Units).Span;
-        for (int i = 0; i < Units; i++)
-            for (int j = 0; j < columns; j++) t[j * Units + i] = u[i * columns + j];
+        Kernels.Transpose(RecurrentKernel.Value.Span, Units, columns, columns, s.TransposedRecurrentKernel.Reshape(columns, Units).Span);
     }
 
     /// <summary>Whether the fast kernels run: tanh and sigmoid, units a multiple of the vector width, vector kernels chosen.</summary>
