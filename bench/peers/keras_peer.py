@@ -53,7 +53,7 @@ from keras import layers  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_data  # noqa: E402
-from peer_common import BATCH, INF_BATCH, N_TRAIN, STEPS_PER_EPOCH, cpu_snap, loaded_blas, noise  # noqa: E402
+from peer_common import BATCH, INF_BATCH, N_TRAIN, STEPS_PER_EPOCH, cpu_snap, loaded_blas, noise, run_all  # noqa: E402
 
 torch.set_num_threads(args.threads)
 
@@ -193,13 +193,7 @@ def main():
         "repeats": args.repeats,
         "results": [],
     }
-    for n in names:
-        r = bench_model(n)
-        print(json.dumps(r), flush=True)
-        out["results"].append(r)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(out, f, indent=1)
+    run_all(names, bench_model, out, args.out)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """What the Python peers (torch_peer.py, keras_peer.py) share: the benchmark's constants and the readings of
 which BLAS torch loaded and how busy the machine was around a timed block."""
+import json
 import os
 import time
 
@@ -43,3 +44,14 @@ def noise(a, b):
     """CPU cores used by OTHER processes, and hypervisor steal, averaged over [a, b]."""
     wall = b[0] - a[0]
     return round(((b[1] - a[1]) - (b[3] - a[3])) / HZ / wall, 3), round((b[2] - a[2]) / HZ / wall, 3)
+
+
+def run_all(names, bench_model, out, path):
+    """Benchmarks each model in turn, printing its result as one JSON line as it ends; writes them all to path."""
+    for n in names:
+        r = bench_model(n)
+        print(json.dumps(r), flush=True)
+        out["results"].append(r)
+    if path:
+        with open(path, "w") as f:
+            json.dump(out, f, indent=1)
